@@ -1,0 +1,300 @@
+// The lab: a pool of simulated Oracle VM servers on one machine, and the faults it can inject.
+import { execFile, execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { promisify } from "util";
+import { labCgroupDir, removeCgroupTree, serverCgroupDir, setFrozen, isFrozen } from "./cgroup";
+import { installFirewall, removeFirewall, setPartitioned } from "./firewall";
+import { fingerprintOf, generateKey, publicKeyLine } from "./keys";
+import { LabInfo, LabLun, LabServer, layout } from "./layout";
+import { bootServer, killServer, prepareServer, PROJECT_ROOT, serverIsRunning, serverNamespacePid, waitForSsh } from "./server";
+import { allocateSlot, releaseSlot, slotAddress } from "./slots";
+import { SHUTDOWN_SCRIPT } from "./standins/manifest";
+
+const execFileAsync = promisify(execFile);
+
+export interface LabUpOptions {
+  servers: number;
+  dir: string;
+  /** MB each server offers to guests and Domain-0 together. */
+  memoryMb?: number;
+  /** Size of each shared LUN image (sparse). */
+  lunSizeMb?: number;
+  bootTimeoutMs?: number;
+}
+
+export interface LoopRecord {
+  loop: string;
+  major: number;
+  minor: number;
+  partitions: { number: number; startSector: number; sectors: number; loop: string; major: number; minor: number }[];
+}
+
+export type ServerPower = "on" | "off";
+export interface ServerRuntimeState {
+  power: ServerPower;
+  hung: boolean;
+  partitioned: boolean;
+  since: string;
+}
+
+export const DEFAULT_LAB_DIR = process.env.OVM_HA_LAB_DIR || "/var/tmp/ovm-ha-lab";
+
+export class LabError extends Error {}
+
+function requireRoot(): void {
+  if (typeof process.getuid === "function" && process.getuid() !== 0) {
+    throw new LabError("the lab needs root (it makes mount namespaces, loop devices, cgroups and firewall rules): run it as root");
+  }
+}
+
+function requireTools(): void {
+  const missing: string[] = [];
+  for (const tool of ["/usr/sbin/sshd", "ssh-keygen", "unshare", "nsenter", "losetup", "nft", "mkfs.ocfs2", "blkid", "mounted.ocfs2", "sfdisk", "/sbin/modprobe", "perl", "sudo"]) {
+    try {
+      execFileSync("sh", ["-c", 'command -v "$1"', "probe", tool], { stdio: "ignore" });
+    } catch {
+      missing.push(tool);
+    }
+  }
+  if (missing.length) {
+    throw new LabError(`the lab needs these tools, which are missing: ${missing.join(", ")}. On Debian: apt-get install -y openssh-server ocfs2-tools nftables kmod perl sudo util-linux fdisk (or run .ci/run)`);
+  }
+}
+
+export function loadLab(dir: string): LabInfo {
+  const file = layout.labJson(dir);
+  if (!fs.existsSync(file)) throw new LabError(`no lab in ${dir} (no lab.json): start one with \`ovm-ha lab up --servers N --dir ${dir}\``);
+  return JSON.parse(fs.readFileSync(file, "utf8")) as LabInfo;
+}
+
+function findServer(info: LabInfo, name: string): LabServer {
+  const s = info.servers.find((x) => x.name === name || x.address === name);
+  if (!s) throw new LabError(`no server '${name}' in the lab at ${info.dir}; its servers are: ${info.servers.map((x) => x.name).join(", ")}`);
+  return s;
+}
+
+function readState(info: LabInfo, name: string): ServerRuntimeState {
+  try {
+    return JSON.parse(fs.readFileSync(layout.serverState(info.dir, name), "utf8"));
+  } catch {
+    return { power: "off", hung: false, partitioned: false, since: new Date().toISOString() };
+  }
+}
+
+function writeState(info: LabInfo, name: string, patch: Partial<ServerRuntimeState>): void {
+  const next = { ...readState(info, name), ...patch, since: new Date().toISOString() };
+  fs.writeFileSync(layout.serverState(info.dir, name), JSON.stringify(next) + "\n");
+}
+
+function nodeBinary(): string {
+  return process.execPath;
+}
+
+async function createLuns(info: LabInfo, luns: LabLun[]): Promise<void> {
+  fs.mkdirSync(layout.lunDir(info.dir), { recursive: true });
+  const loops: Record<string, LoopRecord> = fs.existsSync(layout.loopsJson(info.dir))
+    ? JSON.parse(fs.readFileSync(layout.loopsJson(info.dir), "utf8"))
+    : {};
+  for (const lun of luns) {
+    if (!fs.existsSync(lun.image)) {
+      fs.writeFileSync(lun.image, "");
+      fs.truncateSync(lun.image, lun.sizeMb * 1024 * 1024);
+    }
+    if (loops[lun.id] && fs.existsSync(loops[lun.id].loop)) continue;
+    const { stdout } = await execFileAsync("losetup", ["-f", "--show", lun.image]);
+    const loop = stdout.trim();
+    const [major, minor] = fs.readFileSync(`/sys/block/${path.basename(loop)}/dev`, "utf8").trim().split(":").map(Number);
+    loops[lun.id] = { loop, major, minor, partitions: [] };
+  }
+  fs.writeFileSync(layout.loopsJson(info.dir), JSON.stringify(loops, null, 2) + "\n");
+}
+
+function detachLoops(dir: string): void {
+  if (!fs.existsSync(layout.loopsJson(dir))) return;
+  const loops: Record<string, LoopRecord> = JSON.parse(fs.readFileSync(layout.loopsJson(dir), "utf8"));
+  for (const rec of Object.values(loops)) {
+    for (const dev of [...rec.partitions.map((p) => p.loop), rec.loop]) {
+      try { execFileSync("losetup", ["-d", dev], { stdio: "ignore" }); } catch { /* already detached */ }
+    }
+  }
+  fs.writeFileSync(layout.loopsJson(dir), "{}\n");
+}
+
+/** `lab up`: make (or reuse) the lab's files, then boot every server. */
+export async function labUp(opts: LabUpOptions): Promise<LabInfo> {
+  requireRoot();
+  requireTools();
+  if (!Number.isInteger(opts.servers) || opts.servers < 1 || opts.servers > 200) {
+    throw new LabError(`--servers must be a whole number from 1 to 200, got ${opts.servers}`);
+  }
+  const dir = path.resolve(opts.dir);
+  fs.mkdirSync(dir, { recursive: true });
+  if (fs.existsSync(layout.labJson(dir))) {
+    const old = loadLab(dir);
+    if (old.servers.some((s) => serverIsRunning(old, s.name))) {
+      throw new LabError(`a lab is already running in ${dir}: run \`ovm-ha lab down --dir ${dir}\` first`);
+    }
+    await labDown(dir);
+  }
+  const slot = allocateSlot(dir);
+  try {
+    const keys = layout.keysDir(dir);
+    fs.mkdirSync(keys, { recursive: true });
+    generateKey(path.join(keys, "id_ed25519"), "ovm-ha-lab-root");
+    fs.writeFileSync(path.join(keys, "authorized_keys"), publicKeyLine(path.join(keys, "id_ed25519.pub")) + "\n");
+
+    const memoryMb = opts.memoryMb ?? 16384;
+    const servers: LabServer[] = [];
+    const knownHosts: string[] = [];
+    for (let i = 1; i <= opts.servers; i++) {
+      const name = `ovs${i}`;
+      fs.mkdirSync(layout.serverDir(dir, name), { recursive: true });
+      const hostKey = path.join(layout.serverDir(dir, name), "ssh_host_ed25519_key");
+      generateKey(hostKey, name);
+      const address = slotAddress(slot, i);
+      servers.push({ name, address, port: 22, hostKeyFingerprint: fingerprintOf(hostKey + ".pub"), totalMemoryMb: memoryMb, dom0MemoryMb: 1024, nrCpus: 4 });
+      knownHosts.push(`${name},${address} ${publicKeyLine(hostKey + ".pub")}`);
+    }
+    fs.writeFileSync(path.join(keys, "known_hosts"), knownHosts.join("\n") + "\n");
+
+    const lunSizeMb = opts.lunSizeMb ?? 2048;
+    const luns: LabLun[] = [];
+    const iscsiTargets = [1, 2, 3].map((n) => ({ iqn: `iqn.2006-01.lab.ovm-ha:s${slot}.target${n}`, tpgt: n, lun: `iscsi${n}` }));
+    for (const t of iscsiTargets) luns.push({ id: t.lun, kind: "iscsi", iqn: t.iqn, tpgt: t.tpgt, image: path.join(layout.lunDir(dir), `${t.lun}.img`), sizeMb: lunSizeMb });
+    luns.push({ id: "san1", kind: "san", sanDevice: "sdb", image: path.join(layout.lunDir(dir), "san1.img"), sizeMb: lunSizeMb });
+    const portalAddress = slotAddress(slot, 250);
+    const nfsHost = slotAddress(slot, 251);
+    const info: LabInfo = {
+      dir,
+      slot,
+      servers,
+      privateKeyPath: path.join(keys, "id_ed25519"),
+      knownHostsPath: path.join(keys, "known_hosts"),
+      sudoUser: "ovmadmin",
+      storage: {
+        iscsi: { portal: `${portalAddress}:3260`, portalAddress, port: 3260, targets: iscsiTargets },
+        san: [{ device: "/dev/sdb", lun: "san1" }],
+        nfs: { export: `${nfsHost}:/export/ovs`, host: nfsHost, path: "/export/ovs" },
+      },
+      runtime: { node: nodeBinary(), dist: path.join(PROJECT_ROOT, "dist") },
+    };
+    fs.writeFileSync(path.join(dir, "luns.json"), JSON.stringify(luns, null, 2) + "\n");
+    fs.mkdirSync(path.join(layout.nfsRoot(dir), "export", "ovs"), { recursive: true });
+    fs.mkdirSync(layout.volumesDir(dir), { recursive: true });
+    await createLuns(info, luns);
+    installFirewall(slot);
+    fs.writeFileSync(layout.labJson(dir), JSON.stringify(info, null, 2) + "\n");
+    await Promise.all(servers.map((s) => powerOn(info, s.name, opts.bootTimeoutMs)));
+    return info;
+  } catch (e) {
+    await labDown(dir).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** `lab down`: stop everything the lab started. Idempotent; keeps the files (the servers' disks). */
+export async function labDown(dirArg: string): Promise<void> {
+  requireRoot();
+  const dir = path.resolve(dirArg);
+  const slotText = fs.existsSync(path.join(dir, "slot")) ? fs.readFileSync(path.join(dir, "slot"), "utf8").trim() : "";
+  let info: LabInfo | undefined;
+  try { info = loadLab(dir); } catch { info = undefined; }
+  const slot = info?.slot ?? (slotText ? Number(slotText) : undefined);
+  if (slot !== undefined) {
+    await removeCgroupTree(labCgroupDir(slot));
+    removeFirewall(slot);
+  }
+  detachLoops(dir);
+  if (info) for (const s of info.servers) writeState(info, s.name, { power: "off", hung: false, partitioned: false });
+  if (slot !== undefined) releaseSlot(slot, dir);
+}
+
+export async function powerOn(info: LabInfo, name: string, timeoutMs = 30000): Promise<void> {
+  const server = findServer(info, name);
+  if (serverIsRunning(info, server.name)) throw new LabError(`server ${server.name} is already powered on`);
+  prepareServer(info, server);
+  writeState(info, server.name, { power: "on", hung: false });
+  bootServer(info, server);
+  await waitForSsh(server, timeoutMs, layout.serverLog(info.dir, server.name));
+}
+
+/** `lab crash` and `lab power off`: every process of the server dies at once. */
+export async function crash(info: LabInfo, name: string): Promise<void> {
+  const server = findServer(info, name);
+  await killServer(info, server.name);
+  writeState(info, server.name, { power: "off", hung: false });
+}
+
+export async function hang(info: LabInfo, name: string): Promise<void> {
+  const server = findServer(info, name);
+  if (!serverIsRunning(info, server.name)) throw new LabError(`server ${server.name} is powered off: nothing to hang`);
+  setFrozen(serverCgroupDir(info.slot, server.name), true);
+  for (let i = 0; i < 200 && !isFrozen(serverCgroupDir(info.slot, server.name)); i++) await new Promise((r) => setTimeout(r, 10));
+  writeState(info, server.name, { hung: true });
+}
+
+export async function partition(info: LabInfo, name: string): Promise<void> {
+  const server = findServer(info, name);
+  setPartitioned(info.slot, server.address, true);
+  writeState(info, server.name, { partitioned: true });
+}
+
+/** Undo hang and partition. */
+export async function heal(info: LabInfo, name: string): Promise<void> {
+  const server = findServer(info, name);
+  setPartitioned(info.slot, server.address, false);
+  try { setFrozen(serverCgroupDir(info.slot, server.name), false); } catch { /* powered off: nothing frozen */ }
+  writeState(info, server.name, { hung: false, partitioned: false });
+}
+
+/** A planned shutdown: the server's shutdown hooks run first (bounded), then it stops. */
+export async function shutdown(info: LabInfo, name: string, timeoutMs = 300000): Promise<string> {
+  const server = findServer(info, name);
+  const script = path.join(info.runtime.dist, "lab", "standins", `${SHUTDOWN_SCRIPT}.js`);
+  let output = "";
+  try {
+    const r = await inServer(info, server.name, [info.runtime.node, script], timeoutMs);
+    output = r.stdout + r.stderr;
+  } finally {
+    await crash(info, server.name);
+  }
+  return output;
+}
+
+export interface InServerResult {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+/** Runs a command as root inside a server's namespace and root (not over SSH): for the lab's own operations. */
+export async function inServer(info: LabInfo, name: string, argv: string[], timeoutMs = 60000): Promise<InServerResult> {
+  const server = findServer(info, name);
+  const pid = serverNamespacePid(info, server.name);
+  try {
+    // Joins the server's cgroup first, so that what it starts (a guest, say) dies with the server like the rest.
+    const cg = serverCgroupDir(info.slot, server.name);
+    const enter = 'echo $$ > "$1/cgroup.procs" && shift && exec nsenter "$@"';
+    const { stdout, stderr } = await execFileAsync("sh", ["-c", enter, "enter", cg, `--target=${pid}`, "--mount", "--root", "--wd=/", "--", ...argv], {
+      timeout: timeoutMs,
+      maxBuffer: 64 * 1024 * 1024,
+      env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", HOME: "/root", LANG: "C" },
+    });
+    return { stdout, stderr, code: 0 };
+  } catch (e) {
+    const err = e as { stdout?: string; stderr?: string; code?: number | string; killed?: boolean };
+    if (err.killed) throw new LabError(`command in ${server.name} timed out after ${timeoutMs} ms: ${argv.join(" ")}`);
+    if (typeof err.code !== "number") throw e;
+    return { stdout: err.stdout ?? "", stderr: err.stderr ?? "", code: err.code };
+  }
+}
+
+export function serverStates(info: LabInfo): Record<string, ServerRuntimeState> {
+  const out: Record<string, ServerRuntimeState> = {};
+  for (const s of info.servers) {
+    const st = readState(info, s.name);
+    out[s.name] = { ...st, power: serverIsRunning(info, s.name) ? "on" : "off" };
+  }
+  return out;
+}
