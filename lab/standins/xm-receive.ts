@@ -1,0 +1,93 @@
+// Target side of `xm migrate`, run over ssh by the source's xm (see lab/hypervisor/migration-protocol.ts).
+// Reserves the domain (a `migrating` record that counts against free memory, listed paused), then starts the
+// guest only when the source says its own guest process is gone.
+import { DomainRecord, DomainStore } from "../hypervisor/domain-store";
+import { startGuest } from "../hypervisor/guest-control";
+import { HostContext, loadHostContext } from "../hypervisor/host-context";
+import { freeMemoryMb, notEnoughMemoryMessage } from "../hypervisor/memory";
+import { LineReader, MigrationOffer } from "../hypervisor/migration-protocol";
+import { processStartTicks } from "../hypervisor/process-probe";
+import { Readable, Writable } from "stream";
+
+/** How long a reservation waits for `go` before it is dropped (source died or was cut off). */
+const GO_TIMEOUT_MS = 30000;
+
+export async function receiveMigration(ctx: HostContext, input: Readable, output: Writable): Promise<number> {
+  const lines = new LineReader(input);
+  const say = (line: string) => new Promise<void>((resolve) => output.write(line + "\n", () => resolve()));
+  const first = await lines.next(10000);
+  if (!first?.startsWith("OFFER ")) {
+    await say("error no migration offer received");
+    return 1;
+  }
+  const offer = JSON.parse(first.slice(6)) as MigrationOffer;
+  const store = new DomainStore(ctx.xendDir);
+  const me = { ownerPid: process.pid, ownerStart: processStartTicks(process.pid) };
+
+  let reserved: DomainRecord;
+  try {
+    reserved = await store.withLock(() => {
+      const records = store.list();
+      const existing = records.find((r) => r.name === offer.name);
+      if (existing) throw new Error(`Domain '${offer.name}' already exists with ID '${existing.id}'`);
+      const free = freeMemoryMb(ctx.server, records);
+      if (offer.memory > free) throw new Error(notEnoughMemoryMessage(offer.memory, free));
+      const rec: DomainRecord = {
+        name: offer.name,
+        id: store.allocateId(),
+        memory: offer.memory,
+        vcpus: offer.vcpus,
+        cfgPath: offer.cfgPath,
+        pid: 0,
+        state: "migrating",
+        startedAt: Date.now(),
+        runlog: offer.runlog,
+        ...me,
+      };
+      store.put(rec);
+      return rec;
+    });
+  } catch (e) {
+    await say(`error ${(e as Error).message}`);
+    return 1;
+  }
+  await say("ready");
+
+  const command = await lines.next(GO_TIMEOUT_MS);
+  const dropReservation = () =>
+    store.withLock(() => {
+      const r = store.get(reserved.name);
+      if (r && r.ownerPid === process.pid) store.remove(r.name);
+    });
+  if (command !== "go") {
+    await dropReservation();
+    return 1;
+  }
+  try {
+    await store.withLock(() => {
+      const r = store.get(reserved.name);
+      // `xm destroy` on the reservation meanwhile cancels the incoming domain.
+      if (!r || r.ownerPid !== process.pid) throw new Error(`Domain '${reserved.name}' was destroyed during migration`);
+      const guest = startGuest(ctx.server.name, reserved.name, reserved.runlog);
+      store.put({ ...r, state: "running", pid: guest.pid, pidStart: guest.pidStart, startedAt: Date.now(), ownerPid: undefined, ownerStart: undefined });
+    });
+  } catch (e) {
+    await dropReservation();
+    await say(`error ${(e as Error).message}`);
+    return 1;
+  }
+  await say("started");
+  return 0;
+}
+
+async function main(): Promise<void> {
+  let code = 1;
+  try {
+    code = await receiveMigration(loadHostContext(), process.stdin, process.stdout);
+  } catch (e) {
+    process.stderr.write(`xm-receive: ${(e as Error).message}\n`);
+  }
+  process.exit(code);
+}
+
+if (require.main === module) void main();
