@@ -1,0 +1,220 @@
+// The entry point for every remote command: one connection per server, reused; at most
+// `maxChannelsPerConnection` commands in flight per server; transparent reconnection; deadlines; typed
+// errors; counters for benchmarks.
+import pLimit from "p-limit";
+import { ChannelOpenError, RemoteCommandError } from "./errors";
+import { ConnectionConfig, ExecResult, ServerEndpoint, SshConnection, SshCredentials } from "./connection";
+import { Command, maskSecrets, renderCommand } from "./quote";
+
+/** pino-compatible subset. Only masked command lines and server names are ever logged. */
+export interface SshLogger {
+  debug(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface SshPoolOptions {
+  credentials: SshCredentials;
+  /** Concurrent channels per connection; OpenSSH's MaxSessions defaults to 10. Default 8. */
+  maxChannelsPerConnection?: number;
+  /** TCP connect + handshake + authentication deadline. Default 10 s. */
+  connectTimeoutMs?: number;
+  /** Default per-command deadline (from channel open to exit). Default 60 s. */
+  commandTimeoutMs?: number;
+  /** Default 5 s. */
+  keepaliveIntervalMs?: number;
+  /** Unanswered keepalives before the connection is declared dead. Default 3. */
+  keepaliveCountMax?: number;
+  logger?: SshLogger;
+}
+
+export interface ExecOptions {
+  /** Overrides the pool's commandTimeoutMs. */
+  timeoutMs?: number;
+  /** Exit codes that are not failures. Default [0]. */
+  okCodes?: readonly number[];
+  /** Written to the command's stdin, then EOF. Without it, stdin is closed at once. */
+  input?: string | Buffer;
+  /** Overrides credentials.sudo for this command. */
+  sudo?: boolean;
+}
+
+/** Counters per server (name). */
+export interface ServerStats {
+  connectionsOpened: number;
+  commandsRun: number;
+  /** Channels open right now. */
+  openChannels: number;
+  /** Most channels ever open at once. */
+  maxOpenChannels: number;
+}
+
+interface ServerEntry {
+  endpoint: ServerEndpoint;
+  limit: pLimit.Limit;
+  conn?: SshConnection;
+  connecting?: Promise<SshConnection>;
+  stats: ServerStats;
+}
+
+export class SshPool {
+  readonly #config: ConnectionConfig;
+  readonly #servers = new Map<string, ServerEntry>();
+  readonly #maxChannels: number;
+  readonly #timing: { connectTimeoutMs: number; keepaliveIntervalMs: number; keepaliveCountMax: number };
+  readonly #commandTimeoutMs: number;
+  readonly #logger?: SshLogger;
+  #closed = false;
+
+  constructor(opts: SshPoolOptions) {
+    this.#config = new ConnectionConfig(opts.credentials);
+    this.#maxChannels = opts.maxChannelsPerConnection ?? 8;
+    if (!(this.#maxChannels >= 1)) throw new Error("maxChannelsPerConnection must be at least 1");
+    this.#timing = {
+      connectTimeoutMs: opts.connectTimeoutMs ?? 10_000,
+      keepaliveIntervalMs: opts.keepaliveIntervalMs ?? 5_000,
+      keepaliveCountMax: opts.keepaliveCountMax ?? 3,
+    };
+    this.#commandTimeoutMs = opts.commandTimeoutMs ?? 60_000;
+    this.#logger = opts.logger;
+  }
+
+  get maxChannelsPerConnection(): number {
+    return this.#maxChannels;
+  }
+
+  /**
+   * Runs a command (argv or composed ShellScript) on a server. Resolves with the result when the exit code is
+   * in okCodes; otherwise rejects with RemoteCommandError. Other failures: ConnectTimeoutError,
+   * ConnectionError, HostKeyMismatchError, UnknownHostKeyError, CommandTimeoutError, ConnectionLostError,
+   * ChannelOpenError, QuoteError.
+   */
+  exec(server: ServerEndpoint, command: Command, opts: ExecOptions = {}): Promise<ExecResult> {
+    if (this.#closed) return Promise.reject(new Error("SshPool is closed"));
+    const rendered = renderCommand(command, { sudo: opts.sudo ?? this.#config.sudo });
+    const okCodes = opts.okCodes ?? [0];
+    const timeoutMs = opts.timeoutMs ?? this.#commandTimeoutMs;
+    const entry = this.#entry(server);
+    return new Promise<ExecResult>((resolve, reject) => {
+      // The limiter slot is held until the channel is gone (not just until the caller has its answer), so a
+      // timed-out command still closing counts against the bound.
+      entry
+        .limit(async () => {
+          for (let attempt = 0; ; attempt++) {
+            const conn = await this.#connection(entry);
+            entry.stats.commandsRun++;
+            const t0 = Date.now();
+            const running = conn.start(rendered, { timeoutMs, input: opts.input });
+            const outcome = await running.result.then(
+              (r) => ({ ok: true as const, r }),
+              (e: Error) => ({ ok: false as const, e }),
+            );
+            if (!outcome.ok) {
+              // Only a command that never started is retried (once), and only when the connection was dead.
+              if (outcome.e instanceof ChannelOpenError && outcome.e.connectionDead && attempt === 0) {
+                this.#logger?.debug({ server: server.name, command: rendered.display }, "ssh connection was dead; retrying on a new one");
+                await running.released;
+                continue;
+              }
+              this.#logger?.warn({ server: server.name, command: rendered.display, err: outcome.e.message }, "ssh command failed");
+              reject(outcome.e);
+            } else {
+              const r = outcome.r;
+              this.#logger?.debug(
+                { server: server.name, command: rendered.display, code: r.code, signal: r.signal, ms: Date.now() - t0 },
+                "ssh command",
+              );
+              if (r.signal === null && r.code !== null && okCodes.includes(r.code)) resolve(r);
+              else
+                reject(
+                  new RemoteCommandError(
+                    server.name,
+                    rendered.display,
+                    r.code,
+                    r.signal,
+                    maskSecrets(r.stderr, rendered.secrets),
+                    maskSecrets(r.stdout, rendered.secrets),
+                  ),
+                );
+            }
+            await running.released;
+            return;
+          }
+        })
+        .catch(reject); // connection failures
+    });
+  }
+
+  /** Counters of one server (zeros if never used). */
+  stats(serverName: string): ServerStats {
+    const s = this.#servers.get(serverName)?.stats;
+    return s ? { ...s } : { connectionsOpened: 0, commandsRun: 0, openChannels: 0, maxOpenChannels: 0 };
+  }
+
+  /** Drops a server's connection (the next command reconnects). */
+  disconnect(serverName: string): void {
+    const e = this.#servers.get(serverName);
+    e?.conn?.end();
+    if (e) e.conn = undefined;
+  }
+
+  /** Ends every connection; further exec calls are refused. */
+  close(): void {
+    this.#closed = true;
+    for (const e of this.#servers.values()) {
+      e.conn?.end();
+      e.conn = undefined;
+    }
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { credentials: this.#config.toJSON(), servers: [...this.#servers.keys()] };
+  }
+
+  #entry(server: ServerEndpoint): ServerEntry {
+    let e = this.#servers.get(server.name);
+    if (!e) {
+      e = {
+        endpoint: { ...server },
+        limit: pLimit(this.#maxChannels),
+        stats: { connectionsOpened: 0, commandsRun: 0, openChannels: 0, maxOpenChannels: 0 },
+      };
+      this.#servers.set(server.name, e);
+    } else if (
+      e.endpoint.address !== server.address ||
+      e.endpoint.port !== server.port ||
+      e.endpoint.hostKeyFingerprint !== server.hostKeyFingerprint
+    ) {
+      // Same name, new place or identity: never reuse the old connection for it.
+      e.endpoint = { ...server };
+      e.conn?.end();
+      e.conn = undefined;
+    }
+    return e;
+  }
+
+  /** The server's live connection, connecting (once, shared by concurrent callers) if needed. */
+  #connection(e: ServerEntry): Promise<SshConnection> {
+    if (e.conn?.alive) return Promise.resolve(e.conn);
+    if (!e.connecting) {
+      const endpoint = e.endpoint;
+      e.connecting = SshConnection.open(endpoint, this.#config, this.#timing, (delta) => {
+        e.stats.openChannels += delta;
+        if (e.stats.openChannels > e.stats.maxOpenChannels) e.stats.maxOpenChannels = e.stats.openChannels;
+      }).then(
+        (c) => {
+          e.connecting = undefined;
+          e.stats.connectionsOpened++;
+          this.#logger?.debug({ server: endpoint.name, address: endpoint.address, port: endpoint.port }, "ssh connected");
+          if (this.#closed) c.end();
+          else if (e.endpoint === endpoint) e.conn = c;
+          return c;
+        },
+        (err) => {
+          e.connecting = undefined;
+          throw err;
+        },
+      );
+    }
+    return e.connecting;
+  }
+}
