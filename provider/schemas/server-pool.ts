@@ -1,0 +1,80 @@
+// ServerPool inputs: the pool master and members, the cluster they form, the pool's HA flag, watchdog timing.
+import { z } from "zod";
+import { ALWAYS, asRecord, checkWith, findDuplicateServerFields, CheckResult, Known, parseKnown, serverSchema, unknownOr } from "./common";
+import { clusterNameSchema } from "./cluster";
+
+/** Pool names: 1..32 of [A-Za-z0-9_-], starting with a letter or digit (used in paths and log lines). */
+export const POOL_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
+export const poolNameSchema = z
+  .string({ error: "must be a pool name string" })
+  .regex(POOL_NAME_RE, { error: "must be a pool name of 1..32 characters of [A-Za-z0-9_-], starting with a letter or digit" });
+
+const msInt = (min: number, max: number, what: string) =>
+  z
+    .number({ error: `must be ${what}: an integer ${min}..${max} ms` })
+    .int({ error: `must be ${what}: an integer ${min}..${max} ms` })
+    .min(min, { error: `must be ${what}: an integer ${min}..${max} ms` })
+    .max(max, { error: `must be ${what}: an integer ${min}..${max} ms` });
+
+/**
+ * How the HA watchdog decides a server is dead. deadAfterMs must also exceed the cluster's self-fence window
+ * (2000 ms * (heartbeatThreshold - 1), 60 s with o2cb defaults) so a guest is never restarted while its old
+ * server may still run it; the default 90 s leaves a margin over o2cb's default.
+ */
+export const watchdogTimingSchema = z
+  .object({
+    probeIntervalMs: unknownOr(msInt(500, 600000, "a probe interval")).default(5000),
+    probeTimeoutMs: unknownOr(msInt(100, 600000, "a probe timeout")).default(3000),
+    deadAfterMs: unknownOr(msInt(1000, 3600000, "a time without answers after which a server is dead")).default(90000),
+  })
+  .strict()
+  .superRefine((raw, ctx) => {
+    const w = asRecord(raw);
+    if (typeof w.probeIntervalMs !== "number") return;
+    if (typeof w.probeTimeoutMs === "number" && w.probeTimeoutMs >= w.probeIntervalMs) {
+      ctx.addIssue({ code: "custom", path: ["probeTimeoutMs"], message: `must be less than probeIntervalMs (${w.probeIntervalMs})` });
+    }
+    if (typeof w.deadAfterMs === "number" && w.deadAfterMs < 2 * w.probeIntervalMs) {
+      // One lost probe must never be enough to declare a server dead.
+      ctx.addIssue({ code: "custom", path: ["deadAfterMs"], message: `must be at least two probe intervals (${2 * w.probeIntervalMs})` });
+    }
+  }, ALWAYS);
+export type WatchdogTimingInput = z.output<typeof watchdogTimingSchema>;
+
+export const serverPoolSchema = z
+  .object({
+    name: unknownOr(poolNameSchema),
+    master: unknownOr(serverSchema),
+    members: unknownOr(z.array(serverSchema, { error: "must be a list of servers {name, address, port}" })).default([]),
+    /** The Cluster's name (o2cb cluster name) the pool's servers form. */
+    cluster: unknownOr(clusterNameSchema),
+    /** The pool's HA flag: guests fail over only when both the pool and the guest have HA on. */
+    ha: unknownOr(z.boolean({ error: "must be true or false" })).default(false),
+    watchdog: watchdogTimingSchema.prefault({}),
+  })
+  .strict()
+  .superRefine((raw, ctx) => {
+    const p = asRecord(raw);
+    // The master and members are one list of servers for uniqueness: index 0 is the master.
+    if (!Array.isArray(p.members) || p.master === null || typeof p.master !== "object") return;
+    for (const d of findDuplicateServerFields([p.master, ...p.members])) {
+      const where = (i: number) => (i === 0 ? "the master" : `members[${i - 1}]`);
+      ctx.addIssue({
+        code: "custom",
+        path: d.index === 0 ? ["master", d.key] : ["members", d.index - 1, d.key],
+        message: `must be unique in the pool: ${d.key} already used by ${where(d.firstIndex)}`,
+      });
+    }
+  }, ALWAYS);
+
+export type ServerPoolInputs = z.output<typeof serverPoolSchema>;
+export type KnownServerPoolInputs = Known<ServerPoolInputs>;
+
+/** Pulumi check for ServerPool. */
+export function checkServerPool(_olds: Record<string, unknown>, news: Record<string, unknown>): CheckResult<ServerPoolInputs> {
+  return checkWith(serverPoolSchema, news);
+}
+
+export function parseServerPoolInputs(inputs: Record<string, unknown>): KnownServerPoolInputs {
+  return parseKnown("ServerPool", serverPoolSchema, inputs);
+}
