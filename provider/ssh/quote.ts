@@ -42,7 +42,7 @@ export type Arg = string | SecretArg;
 export type Argv = readonly Arg[];
 
 // Characters that never need quoting in a POSIX shell word (no glob, expansion, or separator meaning).
-const SAFE = /^[A-Za-z0-9_\/.,:=@%+-]+$/;
+const SAFE = /^[A-Za-z0-9_\/.,:@%+-]+$/; // no "=": a first word like A=b would be an assignment
 
 /** POSIX single-quote quoting of one argument; `'` becomes `'\''`. Rejects NUL. */
 export function quote(value: string): string {

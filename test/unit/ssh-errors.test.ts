@@ -1,0 +1,44 @@
+// Secrets must not leak through any displayed form of an error or of the credentials.
+import { expect } from "chai";
+import { inspect } from "util";
+import { ConnectionConfig } from "../../provider/ssh/connection";
+import { CommandTimeoutError, RemoteCommandError } from "../../provider/ssh/errors";
+import { maskSecrets, renderCommand, secret } from "../../provider/ssh/quote";
+import { SshPool } from "../../provider/ssh/pool";
+
+const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAAsecretkeymaterial\n-----END OPENSSH PRIVATE KEY-----\n";
+
+describe("ssh secret masking", () => {
+  it("masks secret args in RemoteCommandError message, toString, JSON and inspect", () => {
+    const r = renderCommand(["mysql", "-p", secret("t0ps3cret"), "-e", "select 1"]);
+    const stderr = maskSecrets("access denied for password t0ps3cret\n", r.secrets);
+    const e = new RemoteCommandError("srv1", r.display, 1, null, stderr, "");
+    for (const form of [e.message, String(e), JSON.stringify(e), inspect(e), e.stack ?? ""]) {
+      expect(form).not.to.contain("t0ps3cret");
+    }
+    expect(e.message).to.contain("srv1").and.contain("code 1").and.contain("***").and.contain("access denied");
+    expect(JSON.parse(JSON.stringify(e))).to.include({ server: "srv1", exitCode: 1, name: "RemoteCommandError" });
+  });
+
+  it("masks the longest secret first so overlapping secrets leave nothing", () => {
+    expect(maskSecrets("ab abc", ["ab", "abc"])).to.equal("*** ***");
+  });
+
+  it("names server, masked command and deadline in CommandTimeoutError", () => {
+    const r = renderCommand(["curl", "-u", secret("user:pw")]);
+    const e = new CommandTimeoutError("srv2", r.display, 1500);
+    expect(e.message).to.equal("command `curl -u ***` on srv2 timed out after 1500 ms");
+  });
+
+  it("never shows the private key or passphrase of the credentials or the pool", () => {
+    const creds = { user: "root", privateKey: KEY, passphrase: "pp-secret" };
+    const config = new ConnectionConfig(creds);
+    const pool = new SshPool({ credentials: creds });
+    for (const form of [inspect(config), String(config), JSON.stringify(config), inspect(pool), JSON.stringify(pool)]) {
+      expect(form).not.to.contain("secretkeymaterial");
+      expect(form).not.to.contain("pp-secret");
+    }
+    expect(JSON.stringify(config)).to.contain('"privateKey":"***"');
+    pool.close();
+  });
+});
