@@ -1,0 +1,22 @@
+// ServerPool diff: the pool's name and cluster replace; master, members, HA flag and watchdog timing update.
+import { serverPoolSchema } from "../schemas/server-pool";
+import { DiffResult, DiffTable, diffProperties, normalizeForDiff, PropertyChanges } from "./property-diff";
+
+export const SERVER_POOL_DIFF: DiffTable = {
+  name: "replace",
+  cluster: "replace",
+  master: "update",
+  members: "update",
+  ha: "update",
+  watchdog: "update",
+};
+
+export function serverPoolChanges(olds: Record<string, unknown>, news: Record<string, unknown>): PropertyChanges {
+  return diffProperties(SERVER_POOL_DIFF, normalizeForDiff(serverPoolSchema, SERVER_POOL_DIFF, olds), normalizeForDiff(serverPoolSchema, SERVER_POOL_DIFF, news));
+}
+
+/** Pulumi diff for ServerPool. Replacing deletes first: a server belongs to one pool at a time. */
+export function diffServerPool(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): DiffResult {
+  const { updates, replaces } = serverPoolChanges(olds, news);
+  return { changes: updates.length + replaces.length > 0, replaces, deleteBeforeReplace: replaces.length > 0 };
+}
