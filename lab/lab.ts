@@ -276,7 +276,7 @@ export async function inServer(info: LabInfo, name: string, argv: string[], time
     // Joins the server's cgroup first, so that what it starts (a guest, say) dies with the server like the rest.
     const cg = serverCgroupDir(info.slot, server.name);
     const enter = 'echo $$ > "$1/cgroup.procs" && shift && exec nsenter "$@"';
-    const { stdout, stderr } = await execFileAsync("sh", ["-c", enter, "enter", cg, `--target=${pid}`, "--mount", "--root", "--wd=/", "--", ...argv], {
+    const { stdout, stderr } = await execFileAsync("sh", ["-c", enter, "enter", cg, `--target=${pid}`, "--mount", "--uts", "--root", "--wd=/", "--", ...argv], {
       timeout: timeoutMs,
       maxBuffer: 64 * 1024 * 1024,
       env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", HOME: "/root", LANG: "C" },

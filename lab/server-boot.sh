@@ -27,5 +27,5 @@ mkdir -p "$R/run/sshd" "$R/run/lock"
 cd "$R"
 exec chroot "$R" /bin/sh -c '
   "$1" "$2/lab/standins/boot.js" >>/var/log/ovm-lab-boot.log 2>&1 || echo "boot stand-in failed: see /var/log/ovm-lab-boot.log" >&2
-  exec /usr/sbin/sshd -D -e -f "$3"
-' boot "$NODE" "$PROJECT/dist" "$S/sshd_config"
+  exec perl "$4" /usr/sbin/sshd -D -e -f "$3"
+' boot "$NODE" "$PROJECT/dist" "$S/sshd_config" "$PROJECT/lab/reaper.pl"
