@@ -156,6 +156,11 @@ export function clusterConfProblems(conf: ClusterConf): string[] {
 
 /** Writes cluster.conf in o2cb's own layout: stanza names in column 0, TAB-indented `key = value`, blank line between. */
 export function formatClusterConf(conf: Pick<ClusterConf, "cluster" | "nodes"> & { heartbeats?: ClusterConfHeartbeat[] }): string {
+  // A value with whitespace or `=` would corrupt the file or add keys, so it is refused rather than written.
+  const values = [conf.cluster.name, ...conf.nodes.flatMap((n) => [n.name, n.ipAddress, n.cluster]),
+    ...(conf.heartbeats ?? []).flatMap((h) => [h.region, h.cluster])];
+  const bad = values.find((v) => !/^[^\s=#]+$/.test(v));
+  if (bad !== undefined) throw new RangeError(`cluster.conf value ${JSON.stringify(bad)} must not be empty or contain whitespace, '=' or '#'`);
   const out: string[] = [];
   for (const n of conf.nodes) {
     out.push("node:", `\tip_port = ${n.ipPort}`, `\tip_address = ${n.ipAddress}`, `\tnumber = ${n.number}`,

@@ -84,6 +84,7 @@ describe("parsers: cluster.conf", () => {
     expect(again.cluster).to.deep.equal(c.cluster);
     expect(again.nodes).to.deep.equal(c.nodes);
     expect(formatClusterConf(c)).to.match(/^node:\n\tip_port = 7777\n/);
+    expect(() => formatClusterConf({ ...c, cluster: { ...c.cluster, name: "a\n\tnode_count = 9" } })).to.throw(RangeError);
   });
 
   it("reports rule violations", () => {
