@@ -95,6 +95,7 @@ export interface ExecResult {
   stderr: string;
   /** Exit code, or null when killed by a signal. */
   code: number | null;
+  /** Signal that killed the command, Node style ("SIGTERM"), or null. */
   signal: string | null;
 }
 
@@ -303,7 +304,7 @@ export class SshConnection {
           ch.on("exit", (c: number | null, sig?: string) => {
             exited = true;
             code = typeof c === "number" ? c : null;
-            signal = sig ? String(sig) : null;
+            signal = sig ? (String(sig).startsWith("SIG") ? String(sig) : `SIG${sig}`) : null; // Node style: "SIGTERM"
           });
           ch.on("close", () => {
             unhold();

@@ -1,0 +1,229 @@
+// The SSH layer against the lab's real sshd servers: host key checks, inert hostile values, deadlines on a
+// hung server, the channel bound, reconnection, sudo, and typed command failures.
+import { expect } from "chai";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import {
+  CommandTimeoutError,
+  ConnectTimeoutError,
+  HostKeyMismatchError,
+  RemoteCommandError,
+  secret,
+  ServerEndpoint,
+  shellWithArgs,
+  SshCredentials,
+  SshPool,
+  SshPoolOptions,
+  UnknownHostKeyError,
+} from "../../provider/ssh";
+import { startTestLab, TestLab } from "../support/lab";
+
+// Values a user could put in a name or path, each of which means something to a shell.
+const HOSTILE = [
+  "",
+  "it's",
+  '"dq"',
+  "$(touch /tmp/ssh-test-pwned)",
+  "`touch /tmp/ssh-test-pwned`",
+  "${HOME}",
+  "a\nb",
+  "a;b",
+  "a|b",
+  "a&b",
+  "*",
+  "-n",
+  "--help",
+  "back\\slash",
+  "unicodé ✓ 日本",
+  "#x",
+  "> /tmp/ssh-test-pwned",
+  "\ttab",
+];
+
+describe("ssh layer (lab)", function () {
+  this.timeout(180000);
+  let lab: TestLab;
+  let key: Buffer;
+  let s1: ServerEndpoint; // stays healthy
+  let s2: ServerEndpoint; // gets hung, its sessions killed
+  const pools: SshPool[] = [];
+
+  function endpoint(i: number, pin = true): ServerEndpoint {
+    const s = lab.info.servers[i];
+    return { name: s.name, address: s.address, port: s.port, hostKeyFingerprint: pin ? s.hostKeyFingerprint : undefined };
+  }
+  function pool(creds: Partial<SshCredentials> = {}, opts: Partial<SshPoolOptions> = {}): SshPool {
+    const p = new SshPool({ credentials: { user: "root", privateKey: key, ...creds }, ...opts });
+    pools.push(p);
+    return p;
+  }
+
+  before(async () => {
+    lab = await startTestLab({ servers: 2 });
+    key = fs.readFileSync(lab.info.privateKeyPath);
+    // Workaround (lab bug, reported): the lab dir is created 0700, so sshd running as the sudo user cannot
+    // read the shared authorized_keys inside it and that user's logins fail. Remove once the lab fixes it.
+    fs.chmodSync(lab.dir, fs.statSync(lab.dir).mode | 0o111);
+    s1 = endpoint(0);
+    s2 = endpoint(1);
+  });
+  after(async () => {
+    for (const p of pools) p.close();
+    await lab?.down();
+  });
+
+  describe("host keys", () => {
+    it("accepts the pinned fingerprint", async () => {
+      const r = await pool().exec(s1, ["hostname"]);
+      expect(r.code).to.equal(0);
+    });
+
+    it("refuses a mismatching key, naming the server and both fingerprints", async () => {
+      const wrong = { ...s1, hostKeyFingerprint: s2.hostKeyFingerprint };
+      const err = await pool().exec(wrong, ["true"]).catch((e) => e);
+      expect(err).to.be.instanceOf(HostKeyMismatchError);
+      expect(err.message).to.contain(s1.name).and.contain(s2.hostKeyFingerprint!).and.contain(s1.hostKeyFingerprint!);
+    });
+
+    it("verifies against the lab's known_hosts file", async () => {
+      const r = await pool({ knownHostsPath: lab.info.knownHostsPath }).exec(endpoint(0, false), ["true"]);
+      expect(r.code).to.equal(0);
+    });
+
+    it("refuses an unknown host; trust-on-first-use only when asked, and then records the key", async () => {
+      const kh = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ssh-tofu-")), "known_hosts");
+      const err = await pool({ knownHostsPath: kh }).exec(endpoint(0, false), ["true"]).catch((e) => e);
+      expect(err).to.be.instanceOf(UnknownHostKeyError);
+      expect(err.message).to.contain(s1.name).and.contain(s1.hostKeyFingerprint!);
+      expect(fs.existsSync(kh)).to.equal(false);
+      await pool({ knownHostsPath: kh, trustOnFirstUse: true }).exec(endpoint(0, false), ["true"]);
+      expect(fs.readFileSync(kh, "utf8")).to.contain(s1.address);
+      // Recorded: a pool without TOFU now accepts it.
+      await pool({ knownHostsPath: kh }).exec(endpoint(0, false), ["true"]);
+    });
+  });
+
+  describe("hostile values", () => {
+    it("round-trip byte for byte through printf %s on the server", async () => {
+      const p = pool();
+      const results = await Promise.all(HOSTILE.map((v) => p.exec(s1, ["printf", "%s", v])));
+      results.forEach((r, i) => expect(r.stdout).to.equal(HOSTILE[i]));
+      const pwned = await p.exec(s1, ["test", "-e", "/tmp/ssh-test-pwned"], { okCodes: [0, 1] });
+      expect(pwned.code).to.equal(1);
+    });
+
+    it("create and list a file named with hostile characters exactly", async () => {
+      const p = pool();
+      const dir = (await p.exec(s1, ["mktemp", "-d"])).stdout.trim();
+      const name = "x'y \"z\" $(id) `id` ;|&* \n-n é";
+      await p.exec(s1, ["touch", "--", `${dir}/${name}`]);
+      const listed = await p.exec(s1, ["find", dir, "-mindepth", "1", "-maxdepth", "1", "-printf", "%f\\0"]);
+      expect(listed.stdout).to.equal(name + "\0");
+      await p.exec(s1, ["rm", "-rf", "--", dir]);
+    });
+
+    it("pass stdin through unchanged (atomic write with cat > tmp && mv)", async () => {
+      const p = pool();
+      const file = `/tmp/ssh-stdin-${process.pid}`;
+      const content = Buffer.from("line 1\n$(not run)\n\u00e9\x00binary\n", "utf8");
+      await p.exec(s1, shellWithArgs('cat > "$1.tmp" && mv -- "$1.tmp" "$1"', file), { input: content });
+      const back = await p.exec(s1, ["od", "-An", "-tx1", "-v", file]);
+      expect(back.stdout.replace(/\s+/g, "")).to.equal(content.toString("hex"));
+      await p.exec(s1, ["rm", "-f", file]);
+    });
+  });
+
+  describe("failures", () => {
+    it("a failing command raises RemoteCommandError with code, stderr, server and masked secret", async () => {
+      const p = pool();
+      const cmd = shellWithArgs('echo "bad password $1" >&2; exit 7', secret("s3cr3t-value"));
+      const err = await p.exec(s1, cmd).catch((e) => e);
+      expect(err).to.be.instanceOf(RemoteCommandError);
+      expect(err.exitCode).to.equal(7);
+      expect(err.server).to.equal(s1.name);
+      expect(err.stderr).to.equal("bad password ***\n");
+      for (const form of [err.message, String(err), JSON.stringify(err), err.command]) {
+        expect(form).not.to.contain("s3cr3t-value");
+      }
+      expect(err.message).to.contain(s1.name).and.contain("code 7");
+      // Accepted codes do not throw.
+      const ok = await p.exec(s1, cmd, { okCodes: [0, 7] });
+      expect(ok.code).to.equal(7);
+    });
+
+    it("a command killed by a signal reports the signal", async () => {
+      const err = await pool().exec(s1, ["sh", "-c", "kill -TERM $$"]).catch((e) => e);
+      expect(err).to.be.instanceOf(RemoteCommandError);
+      expect(err.signal).to.equal("SIGTERM");
+      expect(err.exitCode).to.equal(null);
+    });
+  });
+
+  describe("sudo", () => {
+    it("a non-root user runs commands as root through sudo", async () => {
+      const p = pool({ user: lab.info.sudoUser, sudo: true });
+      expect((await p.exec(s1, ["id", "-u"])).stdout).to.equal("0\n");
+      expect((await p.exec(s1, ["id", "-u"], { sudo: false })).stdout.trim()).not.to.equal("0");
+      // Compositions run entirely as root, hostile values still inert.
+      const r = await p.exec(s1, shellWithArgs('id -u; printf %s "$1"', "$(id -u) it's"));
+      expect(r.stdout).to.equal("0\n$(id -u) it's");
+    });
+  });
+
+  describe("concurrency", () => {
+    it("runs 50 concurrent commands over one connection within the channel bound", async () => {
+      const p = pool();
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => p.exec(s1, shellWithArgs('sleep 0.05; echo "$1"', String(i)))),
+      );
+      results.forEach((r, i) => expect(r.stdout).to.equal(`${i}\n`));
+      const st = p.stats(s1.name);
+      expect(st.connectionsOpened).to.equal(1);
+      expect(st.commandsRun).to.equal(50);
+      expect(st.maxOpenChannels).to.be.at.most(p.maxChannelsPerConnection);
+      expect(st.maxOpenChannels).to.be.at.least(2); // it did run commands in parallel
+      expect(st.openChannels).to.equal(0);
+    });
+  });
+
+  describe("dropped connections", () => {
+    it("reconnects after the sshd session serving us is killed", async () => {
+      const p = pool();
+      // The shell's parent is the sshd process of our session.
+      const sessionPid = (await p.exec(s2, ["sh", "-c", "echo $PPID"])).stdout.trim();
+      expect(sessionPid).to.match(/^\d+$/);
+      const before = p.stats(s2.name).connectionsOpened;
+      await lab.inServer(s2.name, ["kill", "-KILL", sessionPid]);
+      const r = await p.exec(s2, ["echo", "back"]);
+      expect(r.stdout).to.equal("back\n");
+      expect(p.stats(s2.name).connectionsOpened).to.equal(before + 1);
+    });
+  });
+
+  describe("hung server", () => {
+    it("hits the command deadline, then the connect deadline, and recovers after heal", async () => {
+      const p = pool({}, { connectTimeoutMs: 2000 });
+      await p.exec(s2, ["true"]); // connected before the hang
+      await lab.fault("hang", s2.name);
+      try {
+        const t0 = Date.now();
+        const err = await p.exec(s2, ["echo", secret("hidden")], { timeoutMs: 1500 }).catch((e) => e);
+        expect(err).to.be.instanceOf(CommandTimeoutError);
+        expect(err.message).to.contain(s2.name).and.contain("1500 ms").and.contain("echo ***");
+        expect(Date.now() - t0).to.be.below(5000);
+
+        const fresh = pool({}, { connectTimeoutMs: 1500 });
+        const t1 = Date.now();
+        const cerr = await fresh.exec(s2, ["true"], { timeoutMs: 1500 }).catch((e) => e);
+        expect(cerr).to.be.instanceOf(ConnectTimeoutError);
+        expect(cerr.message).to.contain(s2.name).and.contain("1500 ms");
+        expect(Date.now() - t1).to.be.below(5000);
+      } finally {
+        await lab.fault("heal", s2.name);
+      }
+      const r = await p.exec(s2, ["echo", "alive"], { timeoutMs: 10000 });
+      expect(r.stdout).to.equal("alive\n");
+    });
+  });
+});
