@@ -1,0 +1,50 @@
+// Power-on of a lab server (run inside it before sshd): what the kernel and the init scripts of a real Oracle VM
+// server would do. Fresh mtab and /run state, SAN disks attached, iSCSI sessions to every node record, o2cb online
+// when enabled, fstab _netdev OCFS2/NFS lines and registered repositories mounted. Failures are logged, never fatal.
+import * as fs from "fs";
+import * as path from "path";
+import { attachDisk, detachAllDisks } from "../devices";
+import { iscsiService } from "./init-iscsi";
+import { o2cbService } from "./init-o2cb";
+import { mountAll } from "./mount";
+import { mountRepositories } from "./ovs-makerepo";
+import { BOOT_MTAB, writeMtab } from "../storage/mtab";
+import { readRecords } from "../storage/iscsi-state";
+import { readSysconfig } from "../storage/o2cb-state";
+import { readRepositories } from "../storage/repositories";
+import { Io, loadContext, processIo, serverPath, StandinContext } from "../storage/server-context";
+
+export async function boot(ctx: StandinContext, io: Io): Promise<number> {
+  const step = async (what: string, fn: () => Promise<unknown> | unknown) => {
+    try {
+      await fn();
+    } catch (e) {
+      io.err(`boot: ${what}: ${(e as Error).message}\n`);
+    }
+  };
+  io.out(`boot ${ctx.identity.name} ${new Date().toISOString()}\n`);
+  await step("mtab", () => writeMtab(ctx, BOOT_MTAB));
+  await step("/run", () => {
+    for (const d of ["/run/iscsi", "/run/o2cb"]) {
+      fs.rmSync(serverPath(ctx, d), { recursive: true, force: true });
+      fs.mkdirSync(serverPath(ctx, d), { recursive: true });
+    }
+  });
+  await step("disks", () => detachAllDisks(ctx.labDir, ctx.identity.name));
+  for (const san of ctx.lab.storage.san) {
+    await step(`SAN ${san.lun}`, () => attachDisk(ctx.labDir, ctx.identity.name, san.lun, path.basename(san.device)));
+  }
+  if (readRecords(ctx).length > 0) await step("iscsi", () => iscsiService(["start"], ctx, io));
+  if (readSysconfig(ctx).enabled) await step("o2cb", () => o2cbService(["start"], ctx, io));
+  await step("fstab nfs", () => mountAll(ctx, io, ["nfs", "nfs4"]));
+  await step("fstab ocfs2", () => mountAll(ctx, io, ["ocfs2"], ["_netdev"]));
+  await step("repositories", () => mountRepositories(ctx, io, readRepositories(ctx)));
+  return 0;
+}
+
+if (require.main === module) {
+  boot(loadContext(), processIo).then(
+    (code) => { process.exitCode = code; },
+    (e) => { process.stderr.write(`boot: ${(e as Error).message}\n`); process.exitCode = 1; },
+  );
+}
