@@ -22,10 +22,12 @@ describe("lab xm: commands on a temporary server", function () {
   const local: ReceiverConnector = (_ctx, target) =>
     spawn(process.execPath, [RECEIVER], { env: { ...process.env, ...envs[target] }, stdio: ["pipe", "pipe", "pipe"] });
 
+  let connector: ReceiverConnector = local;
+
   async function xm(server: string, ...argv: string[]): Promise<{ out: string; code: number; err: string }> {
     let out = "";
     try {
-      await runXm(argv, ctxs[server], { out: (t) => (out += t) }, local);
+      await runXm(argv, ctxs[server], { out: (t) => (out += t) }, connector);
       return { out, code: 0, err: "" };
     } catch (e) {
       if (!(e instanceof XmError)) throw e;
@@ -51,6 +53,7 @@ describe("lab xm: commands on a temporary server", function () {
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   beforeEach(() => {
+    connector = local;
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "lab-xm-"));
     const lab: LabInfo = {
       dir,
@@ -158,6 +161,37 @@ describe("lab xm: commands on a temporary server", function () {
     expect(await xm("ovs1", "migrate", "vm1", "ovs2")).to.deep.include({ code: 1, err: "Domain is not running" });
     await xm("ovs1", "unpause", "vm1");
     expect((await xm("ovs1", "list", "vm1")).out).to.contain("-b----");
+  });
+
+  it("loses the guest, and says so, when the target dies after ready and before started", async () => {
+    await xm("ovs1", "create", writeCfg("vm1", 256));
+    const [pid] = guestPids("ovs1");
+    // A target that reserves, answers ready, then dies (its server crashed mid-migration).
+    connector = () => spawn("sh", ["-c", "read offer; echo ready; read go; exit 1"], { stdio: ["pipe", "pipe", "pipe"] });
+    const r = await xm("ovs1", "migrate", "vm1", "ovs2");
+    expect(r.code).to.equal(1);
+    expect(r.err).to.equal("Migration of domain vm1 failed: connection to ovs2 lost after suspend");
+    expect(fs.existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, "utf8"))).to.equal(false);
+    expect((await xm("ovs1", "list", "vm1")).code).to.equal(3);
+  });
+
+  it("keeps the guest running when ssh cannot connect", async () => {
+    await xm("ovs1", "create", writeCfg("vm1", 256));
+    connector = () => spawn("sh", ["-c", "echo 'ssh: connect to host 127.77.1.2 port 22: Connection refused' >&2; exit 255"], { stdio: ["pipe", "pipe", "pipe"] });
+    expect(await xm("ovs1", "migrate", "vm1", "ovs2")).to.deep.include({ code: 1, err: "can't connect: (111, 'Connection refused')" });
+    expect((await xm("ovs1", "list", "vm1")).out).to.match(/\nvm1 +1 +256 +1 +-b----/);
+    expect(await xm("ovs1", "migrate", "vm1", "nowhere")).to.deep.include({ code: 1, err: "can't connect: (-2, 'Name or service not known')" });
+    expect((await xm("ovs1", "list", "vm1")).out).to.contain("-b----");
+  });
+
+  it("serialises concurrent creates: unique ids, one winner per name", async () => {
+    const cfgs = ["a", "b", "c", "d"].map((n) => writeCfg(n, 128));
+    const dup = writeCfg("same", 128);
+    const results = await Promise.all([...cfgs.map((c) => xm("ovs1", "create", c)), xm("ovs1", "create", dup), xm("ovs1", "create", dup)]);
+    const ids = results.slice(0, 4).map((r) => Number(/id=(\d+)/.exec(r.out)?.[1]));
+    expect(new Set(ids).size).to.equal(4);
+    expect(results.slice(4).map((r) => r.code).sort()).to.deep.equal([0, 1]);
+    expect((await xm("ovs1", "list")).out.trim().split("\n")).to.have.length(2 + 5);
   });
 
   it("words ssh connection failures like xend's socket errors", () => {
