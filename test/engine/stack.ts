@@ -37,6 +37,11 @@ export interface OperationResult {
   calls: Record<ProviderMethod, number>;
   /** What the program returned (preview and up only). */
   exports?: unknown;
+  /**
+   * The RegisterResource requests of the program run (preview and up only), options included. Inputs are in wire
+   * form with secrets in plaintext inside their wrappers, as the program holds them: not part of recordedText.
+   */
+  registrations: Registration[];
   /** The step for a resource by name (or urn); undefined when none. */
   step(nameOrUrn: string): Step | undefined;
   /** Steps of the given kind. */
@@ -66,6 +71,7 @@ interface Operation {
   steps: Step[];
   errors: EngineError[];
   registered: Set<string>;
+  registrations: Registration[];
 }
 
 export class Stack {
@@ -108,6 +114,12 @@ export class Stack {
     return this.state.resources.find((r) => !r.pendingDelete && (r.urn === nameOrUrn || r.name === nameOrUrn));
   }
 
+  /** The serialized provider (`__provider`) recorded in state for this resource: the code destroy will run. */
+  providerBlob(nameOrUrn: string): string | undefined {
+    const v = this.resource(nameOrUrn)?.outputs.__provider ?? this.resource(nameOrUrn)?.inputs.__provider;
+    return typeof v === "string" ? v : undefined;
+  }
+
   /** The state as saved (secrets encrypted). */
   stateJson(): string {
     return this.state.toJson();
@@ -115,7 +127,8 @@ export class Stack {
 
   /** Everything the harness wrote, logged or captured, for "no secret appears anywhere" assertions. */
   recordedText(results: readonly OperationResult[] = []): string {
-    return [this.stateJson(), this.log.join("\n"), this.hostOutput, ...results.map((r) => JSON.stringify(r))].join("\n");
+    const shown = results.map((r) => JSON.stringify({ ...r, registrations: undefined }));
+    return [this.stateJson(), this.log.join("\n"), this.hostOutput, ...shown].join("\n");
   }
 
   /** Runs the program in preview: Check and Diff only, unknowns for values not known yet. */
@@ -133,7 +146,13 @@ export class Stack {
       const run = await this.runProgramWith(op, program);
       if (op.errors.length > 0) return run.exports; // the engine stops before deleting when a step failed
       const gone = [...this.unregistered(op), ...this.state.resources.filter((r) => r.pendingDelete)];
-      for (const r of deleteOrder(gone)) await this.deleteResource(op, r);
+      for (const r of deleteOrder(gone)) {
+        try {
+          await this.deleteResource(op, r);
+        } catch {
+          break; // the engine stops at the first failed delete; the error is recorded
+        }
+      }
       return run.exports;
     });
   }
@@ -152,8 +171,7 @@ export class Stack {
           } else {
             const changed = !sameValue(read.outputs, r.outputs) || (read.inputs !== undefined && !sameValue(read.inputs, r.inputs));
             const updated: StateResource = { ...r, id: read.id, outputs: read.outputs, inputs: read.inputs ?? r.inputs };
-            this.state.remove(r);
-            this.state.resources.push(updated);
+            this.state.resources[this.state.resources.indexOf(r)] = updated;
             this.note(`refresh ${r.urn}: ${changed ? "changed" : "same"}`);
             op.steps.push(stepOf(changed ? "update" : "same", updated));
           }
@@ -188,7 +206,7 @@ export class Stack {
       calls: this.calls,
       onOutput: (t) => (this.hostOutput += t),
     });
-    const op: Operation = { host, preview, steps: [], errors: [], registered: new Set() };
+    const op: Operation = { host, preview, steps: [], errors: [], registered: new Set(), registrations: [] };
     let exportsValue: unknown;
     try {
       // The engine configures the provider plugin once, before any resource call.
@@ -197,7 +215,7 @@ export class Stack {
       await host.configure(cfg);
       exportsValue = await body(op);
     } catch (e) {
-      op.errors.push({ message: messageOf(e) });
+      if (!op.errors.some((x) => x.message === messageOf(e))) op.errors.push({ message: messageOf(e) });
     } finally {
       await host.stop();
     }
@@ -209,6 +227,7 @@ export class Stack {
       errors: op.errors,
       calls,
       exports: exportsValue,
+      registrations: op.registrations,
       step: (n) => steps.find((s) => s.urn === n || s.name === n),
       ops: (o) => steps.filter((s) => s.op === o),
     };
@@ -226,6 +245,7 @@ export class Stack {
       secretConfigKeys,
       register: (reg) => this.register(op, reg),
     });
+    op.registrations.push(...run.registrations);
     // Failed registrations come back from the SDK wrapped ("failed to register new resource ..."); those are
     // already recorded. Anything else is an error of the program itself.
     for (const e of run.errors) {

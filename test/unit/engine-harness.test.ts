@@ -245,6 +245,27 @@ describe("engine harness (demo file provider)", function () {
     expect(stack.resources).to.have.length(0);
   });
 
+  it("records resource options and the serialized provider; additionalSecretOutputs are encrypted in state", async () => {
+    const prog = () => {
+      const a = new DemoFile("a", { dir, name: "a", content: "plain" }, { additionalSecretOutputs: ["signature"] });
+      new DemoFile("b", { dir, name: "b", content: "plain" }, { dependsOn: [a], deleteBeforeReplace: true });
+    };
+    const up = ok(await stack.up(prog));
+    const regA = up.registrations.find((r) => r.name === "a")!;
+    const regB = up.registrations.find((r) => r.name === "b")!;
+    expect(regA.type).to.equal("pulumi-nodejs:dynamic/engine-demo:DemoFile");
+    expect(regA.additionalSecretOutputs).to.deep.equal(["signature"]);
+    expect(regB.dependencies).to.deep.equal([regA.urn]);
+    expect(regB.deleteBeforeReplace).to.equal(true);
+    expect(stack.resource("b")!.dependencies).to.deep.equal([regA.urn]);
+    const blob = stack.providerBlob("a")!;
+    expect(blob).to.include("demo-file-operations");
+    expect(blob).to.not.include(SIGNING_KEY);
+    expect(stack.resource("a")!.secretOutputs).to.deep.equal(["signature"]);
+    const saved = fs.readFileSync(stateFile, "utf8");
+    expect(saved.split(hmac("plain")).length - 1).to.equal(1); // only b's signature, which is not secret
+  });
+
   it("counts gRPC calls per operation and in total", async () => {
     ok(await stack.up(files({ name: "c", content: "1" })));
     ok(await stack.up(files({ name: "c", content: "2" })));
