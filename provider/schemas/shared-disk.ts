@@ -126,7 +126,8 @@ function refineSharedDisk(raw: unknown, ctx: z.RefinementCtx): void {
   const value = asRecord(raw);
   checkUniqueServers(value.servers, ctx, ["servers"]);
   const slots = asRecord(value.format).nodeSlots;
-  if (Array.isArray(value.servers) && typeof slots === "number" && slots < value.servers.length) {
+  // Only a slot count that is valid on its own is compared (else one value would get two failures).
+  if (Array.isArray(value.servers) && typeof slots === "number" && slots >= 1 && slots < value.servers.length) {
     ctx.addIssue({
       code: "custom",
       path: ["format", "nodeSlots"],
