@@ -1,0 +1,35 @@
+// ServerPool diff table.
+import { expect } from "chai";
+import { UNKNOWN } from "../../provider/schemas/common";
+import { checkServerPool } from "../../provider/schemas/server-pool";
+import { diffServerPool } from "../../provider/diff/server-pool";
+
+const base = () =>
+  checkServerPool({}, { name: "pool1", master: { name: "ovs1", address: "192.0.2.11" }, members: [{ name: "ovs2", address: "192.0.2.12" }], cluster: "ocfs2" })
+    .inputs as Record<string, any>;
+
+describe("diff: ServerPool", () => {
+  it("no change", () => expect(diffServerPool("id", base(), base()).changes).to.equal(false));
+  const table: [string, (n: Record<string, any>) => void, "update" | "replace"][] = [
+    ["name", (n) => (n.name = "pool2"), "replace"],
+    ["cluster", (n) => (n.cluster = "other"), "replace"],
+    ["master", (n) => (n.master = { name: "ovs3", address: "192.0.2.13", port: 22 }), "update"],
+    ["members", (n) => (n.members = []), "update"],
+    ["ha", (n) => (n.ha = true), "update"],
+    ["watchdog", (n) => (n.watchdog.deadAfterMs = 120000), "update"],
+  ];
+  for (const [what, change, kind] of table) {
+    it(`${what}: ${kind}`, () => {
+      const news = base();
+      change(news);
+      const d = diffServerPool("id", base(), news);
+      expect(d.changes).to.equal(true);
+      expect(d.replaces).to.deep.equal(kind === "replace" ? [what] : []);
+      expect(d.deleteBeforeReplace).to.equal(kind === "replace");
+    });
+  }
+  it("unknowns", () => {
+    expect(diffServerPool("id", base(), { ...base(), cluster: UNKNOWN }).replaces).to.deep.equal(["cluster"]);
+    expect(diffServerPool("id", base(), { ...base(), ha: UNKNOWN })).to.deep.equal({ changes: true, replaces: [], deleteBeforeReplace: false });
+  });
+});
