@@ -1,5 +1,5 @@
-// vm.cfg against golden files; evaluated by a real Python when one is installed is not assumed: instead the
-// escaping is checked on hostile strings by parsing them back with a minimal Python-literal reader.
+// vm.cfg against golden files, and the Python string escaping read back on hostile strings (no Python
+// interpreter is assumed on the test machine).
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
