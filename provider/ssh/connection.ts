@@ -299,6 +299,9 @@ export class SshConnection {
           let code: number | null = null;
           let signal: string | null = null;
           let exited = false;
+          // Stream errors end in "close" too; a listener keeps them from becoming uncaught exceptions.
+          ch.on("error", () => {});
+          ch.stderr.on("error", () => {});
           ch.on("data", (d: Buffer) => out.push(d));
           ch.stderr.on("data", (d: Buffer) => errOut.push(d));
           ch.on("exit", (c: number | null, sig?: string) => {

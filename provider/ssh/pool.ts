@@ -4,7 +4,7 @@
 import pLimit from "p-limit";
 import { ChannelOpenError, RemoteCommandError } from "./errors";
 import { ConnectionConfig, ExecResult, ServerEndpoint, SshConnection, SshCredentials } from "./connection";
-import { Command, maskSecrets, renderCommand } from "./quote";
+import { Command, maskSecrets, RenderedCommand, renderCommand } from "./quote";
 
 /** pino-compatible subset. Only masked command lines and server names are ever logged. */
 export interface SshLogger {
@@ -53,6 +53,7 @@ interface ServerEntry {
   limit: pLimit.Limit;
   conn?: SshConnection;
   connecting?: Promise<SshConnection>;
+  lastConnectFailure?: { error: Error; at: number };
   stats: ServerStats;
 }
 
@@ -90,16 +91,26 @@ export class SshPool {
    */
   exec(server: ServerEndpoint, command: Command, opts: ExecOptions = {}): Promise<ExecResult> {
     if (this.#closed) return Promise.reject(new Error("SshPool is closed"));
-    const rendered = renderCommand(command, { sudo: opts.sudo ?? this.#config.sudo });
+    let rendered: RenderedCommand;
+    try {
+      rendered = renderCommand(command, { sudo: opts.sudo ?? this.#config.sudo });
+    } catch (e) {
+      return Promise.reject(e); // QuoteError: reported like every other failure, as a rejection
+    }
     const okCodes = opts.okCodes ?? [0];
     const timeoutMs = opts.timeoutMs ?? this.#commandTimeoutMs;
     const entry = this.#entry(server);
     return new Promise<ExecResult>((resolve, reject) => {
       // The limiter slot is held until the channel is gone (not just until the caller has its answer), so a
       // timed-out command still closing counts against the bound.
+      const queuedAt = Date.now();
       entry
         .limit(async () => {
           for (let attempt = 0; ; attempt++) {
+            // A connect attempt that failed while this command waited for a slot answers for it too: a queue
+            // of commands to a dead server fails at once instead of one connect deadline per slot-full.
+            const failed = entry.lastConnectFailure;
+            if (attempt === 0 && failed && failed.at >= queuedAt) throw failed.error;
             const conn = await this.#connection(entry);
             entry.stats.commandsRun++;
             const t0 = Date.now();
@@ -209,8 +220,9 @@ export class SshPool {
           else if (e.endpoint === endpoint) e.conn = c;
           return c;
         },
-        (err) => {
+        (err: Error) => {
           e.connecting = undefined;
+          e.lastConnectFailure = { error: err, at: Date.now() };
           throw err;
         },
       );

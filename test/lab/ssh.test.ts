@@ -1,11 +1,13 @@
 // The SSH layer against the lab's real sshd servers: host key checks, inert hostile values, deadlines on a
 // hung server, the channel bound, reconnection, sudo, and typed command failures.
 import { expect } from "chai";
+import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import {
   CommandTimeoutError,
+  ConnectionError,
   ConnectTimeoutError,
   HostKeyMismatchError,
   RemoteCommandError,
@@ -104,6 +106,45 @@ describe("ssh layer (lab)", function () {
     });
   });
 
+  describe("authentication", () => {
+    let tmp: string;
+    before(() => {
+      tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ssh-auth-"));
+      // A passphrase-protected copy of the lab key.
+      fs.copyFileSync(lab.info.privateKeyPath, path.join(tmp, "key"));
+      fs.chmodSync(path.join(tmp, "key"), 0o600);
+      execFileSync("ssh-keygen", ["-q", "-p", "-P", "", "-N", "pass phrase 1", "-f", path.join(tmp, "key")]);
+    });
+    after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+    it("logs in with a passphrase-protected key; a wrong passphrase fails without showing it", async () => {
+      const encrypted = fs.readFileSync(path.join(tmp, "key"));
+      const ok = await pool({ privateKey: encrypted, passphrase: "pass phrase 1" }).exec(s1, ["true"]);
+      expect(ok.code).to.equal(0);
+      const err = await pool({ privateKey: encrypted, passphrase: "wrong phrase 2" }).exec(s1, ["true"]).catch((e) => e);
+      expect(err).to.be.instanceOf(ConnectionError);
+      expect(err.server).to.equal(s1.name);
+      for (const form of [err.message, String(err), JSON.stringify(err)]) {
+        expect(form).not.to.contain("wrong phrase 2");
+        expect(form).not.to.contain("PRIVATE KEY");
+      }
+    });
+
+    it("logs in through an SSH agent", async () => {
+      const sock = path.join(tmp, "agent.sock");
+      const agent = spawn("ssh-agent", ["-D", "-a", sock], { stdio: "ignore" });
+      try {
+        for (let i = 0; i < 100 && !fs.existsSync(sock); i++) await new Promise((r) => setTimeout(r, 20));
+        execFileSync("ssh-add", ["-q", lab.info.privateKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: "ignore" });
+        const p = new SshPool({ credentials: { user: "root", agent: sock } });
+        pools.push(p);
+        expect((await p.exec(s1, ["echo", "via agent"])).stdout).to.equal("via agent\n");
+      } finally {
+        agent.kill();
+      }
+    });
+  });
+
   describe("hostile values", () => {
     it("round-trip byte for byte through printf %s on the server", async () => {
       const p = pool();
@@ -150,6 +191,19 @@ describe("ssh layer (lab)", function () {
       // Accepted codes do not throw.
       const ok = await p.exec(s1, cmd, { okCodes: [0, 7] });
       expect(ok.code).to.equal(7);
+    });
+
+    it("a command running past its deadline raises CommandTimeoutError and frees its channel", async () => {
+      const p = pool();
+      const t0 = Date.now();
+      const err = await p.exec(s1, ["sleep", "30"], { timeoutMs: 1000 }).catch((e) => e);
+      expect(err).to.be.instanceOf(CommandTimeoutError);
+      expect(err.message).to.equal(`command \`sleep 30\` on ${s1.name} timed out after 1000 ms`);
+      expect(Date.now() - t0).to.be.below(3000);
+      // The stuck channel is given up within the close grace; later commands still run.
+      for (let i = 0; i < 50 && p.stats(s1.name).openChannels > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(p.stats(s1.name).openChannels).to.equal(0);
+      expect((await p.exec(s1, ["echo", "next"])).stdout).to.equal("next\n");
     });
 
     it("a command killed by a signal reports the signal", async () => {
@@ -215,10 +269,16 @@ describe("ssh layer (lab)", function () {
 
         const fresh = pool({}, { connectTimeoutMs: 1500 });
         const t1 = Date.now();
-        const cerr = await fresh.exec(s2, ["true"], { timeoutMs: 1500 }).catch((e) => e);
-        expect(cerr).to.be.instanceOf(ConnectTimeoutError);
-        expect(cerr.message).to.contain(s2.name).and.contain("1500 ms");
-        expect(Date.now() - t1).to.be.below(5000);
+        // 24 commands = 3 slot-fulls; all share the one connect attempt's failure instead of one deadline each.
+        const errs = await Promise.all(
+          Array.from({ length: 24 }, () => fresh.exec(s2, ["true"], { timeoutMs: 1500 }).catch((e) => e)),
+        );
+        for (const cerr of errs) {
+          expect(cerr).to.be.instanceOf(ConnectTimeoutError);
+          expect(cerr.message).to.contain(s2.name).and.contain("1500 ms");
+        }
+        expect(Date.now() - t1).to.be.below(2900);
+        expect(fresh.stats(s2.name).connectionsOpened).to.equal(0);
       } finally {
         await lab.fault("heal", s2.name);
       }

@@ -3,7 +3,7 @@ import { expect } from "chai";
 import { inspect } from "util";
 import { ConnectionConfig } from "../../provider/ssh/connection";
 import { CommandTimeoutError, RemoteCommandError } from "../../provider/ssh/errors";
-import { maskSecrets, renderCommand, secret } from "../../provider/ssh/quote";
+import { maskSecrets, QuoteError, renderCommand, secret } from "../../provider/ssh/quote";
 import { SshPool } from "../../provider/ssh/pool";
 
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAAsecretkeymaterial\n-----END OPENSSH PRIVATE KEY-----\n";
@@ -40,5 +40,26 @@ describe("ssh secret masking", () => {
     }
     expect(JSON.stringify(config)).to.contain('"privateKey":"***"');
     pool.close();
+  });
+});
+
+describe("ssh pool without a network", () => {
+  it("rejects (not throws) a command with a NUL byte, before connecting", async () => {
+    const pool = new SshPool({ credentials: { user: "root", privateKey: KEY } });
+    const p = pool.exec({ name: "nowhere", address: "127.0.0.1", port: 1 }, ["echo", "a\0b"]);
+    const err = await p.catch((e) => e);
+    expect(err).to.be.instanceOf(QuoteError);
+    expect(pool.stats("nowhere").connectionsOpened).to.equal(0);
+    pool.close();
+  });
+
+  it("refuses credentials with neither key nor agent", () => {
+    const saved = process.env.SSH_AUTH_SOCK;
+    delete process.env.SSH_AUTH_SOCK;
+    try {
+      expect(() => new ConnectionConfig({ user: "root", agent: true })).to.throw(/private key or an agent/);
+    } finally {
+      if (saved !== undefined) process.env.SSH_AUTH_SOCK = saved;
+    }
   });
 });
