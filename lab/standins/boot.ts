@@ -30,6 +30,13 @@ export async function boot(ctx: StandinContext, io: Io): Promise<number> {
       fs.mkdirSync(serverPath(ctx, d), { recursive: true });
     }
   });
+  // ocfs2-tools fork+exec /sbin/modprobe and, when that exec fails, the child carries on as a second mkfs.ocfs2.
+  // A server whose /sbin became a directory in its own disk (a wrapper written under /sbin hides the host's
+  // /sbin -> usr/sbin symlink) would lack it, so make sure it is there.
+  await step("modprobe", () => {
+    const sbin = serverPath(ctx, "/sbin/modprobe");
+    if (!fs.existsSync(sbin) && fs.existsSync(serverPath(ctx, "/usr/sbin/modprobe"))) fs.symlinkSync("/usr/sbin/modprobe", sbin);
+  });
   await step("disks", () => detachAllDisks(ctx.labDir, ctx.identity.name));
   for (const san of ctx.lab.storage.san) {
     await step(`SAN ${san.lun}`, () => attachDisk(ctx.labDir, ctx.identity.name, san.lun, path.basename(san.device)));

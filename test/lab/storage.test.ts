@@ -1,0 +1,203 @@
+// Shared storage in the lab, driven the way the seed chapter does it: iSCSI discovery and login, partitioning,
+// the real mkfs.ocfs2, o2cb, mounts seen by every server, the ovs-* scripts, and what survives a crash.
+import { expect } from "chai";
+import * as fs from "fs";
+import { startTestLab, TestLab } from "../support/lab";
+import { renderClusterConf } from "../../lab/storage/cluster-conf";
+
+describe("lab: storage and cluster stand-ins", function () {
+  this.timeout(180000);
+  let lab: TestLab;
+  let disk = "";
+  let uuid = "";
+
+  const sh = async (server: string, cmd: string) => lab.inServer(server, ["sh", "-c", cmd]);
+  const partitions = async (server: string) => (await sh(server, "cat /proc/partitions")).stdout;
+
+  before(async () => {
+    lab = await startTestLab({ servers: 3 });
+  });
+  after(async () => {
+    await lab?.down();
+  });
+
+  it("boots with the local rows and the SAN disk in /proc/partitions", async () => {
+    const text = await partitions("ovs1");
+    expect(text.startsWith("major minor  #blocks  name\n\n")).to.equal(true);
+    expect(text).to.match(/^ {3}8 {8}0 +71687372 sda$/m);
+    const san = lab.info.storage.san[0].device.replace("/dev/", "");
+    expect(text).to.match(new RegExp(`^ +\\d+ +\\d+ +262144 ${san}$`, "m"));
+  });
+
+  it("discovers the lab's targets, refuses another portal, and delete leaves the chosen one", async () => {
+    const iscsi = lab.info.storage.iscsi;
+    for (const s of ["ovs1", "ovs2"]) {
+      const r = await sh(s, `iscsiadm -m discovery -t sendtargets -p ${iscsi.portalAddress}`);
+      expect(r.code).to.equal(0);
+      expect(r.stdout.trim().split("\n")).to.deep.equal(iscsi.targets.map((t) => `${iscsi.portal},${t.tpgt} ${t.iqn}`));
+      for (const t of iscsi.targets.slice(1)) {
+        expect((await sh(s, `iscsiadm -m node -p ${iscsi.portal},${t.tpgt} -T ${t.iqn} -o delete`)).code).to.equal(0);
+      }
+      const nodes = await sh(s, "iscsiadm -m node");
+      expect(nodes.stdout).to.equal(`${iscsi.portal},${iscsi.targets[0].tpgt} ${iscsi.targets[0].iqn}\n`);
+    }
+    const wrong = await sh("ovs1", "iscsiadm -m discovery -t sendtargets -p 10.1.1.1");
+    expect(wrong.code).to.equal(4);
+    expect(wrong.stderr).to.contain("Could not perform SendTargets discovery");
+    const none = await sh("ovs1", "iscsiadm -m session");
+    expect(none.code).to.equal(21);
+    expect(none.stderr).to.contain("iscsiadm: No active sessions.");
+  });
+
+  it("service iscsi restart logs in and a new sdX appears; a second login says the session exists", async () => {
+    const before = await partitions("ovs1");
+    const r = await sh("ovs1", "service iscsi restart");
+    expect(r.code).to.equal(0);
+    const t = lab.info.storage.iscsi.targets[0];
+    expect(r.stdout).to.contain(`Login to [iface: default, target: ${t.iqn}, portal: ${lab.info.storage.iscsi.portalAddress},${lab.info.storage.iscsi.port}]: successful`);
+    const after = await partitions("ovs1");
+    const added = after.split("\n").filter((l) => l && !before.includes(l));
+    expect(added).to.have.length(1);
+    disk = added[0].trim().split(/\s+/)[3];
+    expect(disk).to.match(/^sd[a-z]+$/);
+    expect((await sh("ovs2", "service iscsi start")).code).to.equal(0);
+    expect(await partitions("ovs2")).to.contain(` ${disk}\n`);
+    const again = await sh("ovs1", `iscsiadm -m node -T ${t.iqn} -p ${lab.info.storage.iscsi.portal} --login`);
+    expect(again.code).to.equal(15);
+    const sessions = await sh("ovs1", "iscsiadm -m session");
+    expect(sessions.stdout).to.equal(`tcp: [1] ${lab.info.storage.iscsi.portal},${t.tpgt} ${t.iqn}\n`);
+  });
+
+  it("sfdisk on one server makes the partition appear on every server logged in", async () => {
+    const r = await sh("ovs1", `echo ',' | sfdisk -q /dev/${disk}`);
+    expect(r.code, r.stderr).to.equal(0);
+    for (const s of ["ovs1", "ovs2"]) expect(await partitions(s)).to.match(new RegExp(` ${disk}1\\n`));
+    expect(await partitions("ovs3")).to.not.contain(`${disk}1`);
+  });
+
+  it("the real mkfs.ocfs2 formats it from one server and blkid on another sees the same UUID", async () => {
+    const mk = await sh("ovs1", `mkfs.ocfs2 -N 4 -J size=4M -L ovsroot /dev/${disk}1 </dev/null`);
+    expect(mk.code, mk.stdout + mk.stderr).to.equal(0);
+    expect(mk.stdout).to.contain("mkfs.ocfs2 successful");
+    const a = (await sh("ovs1", `blkid -o value -s UUID /dev/${disk}1`)).stdout.trim();
+    const b = (await sh("ovs2", `blkid -o value -s UUID /dev/${disk}1`)).stdout.trim();
+    expect(a).to.match(/^[0-9a-f-]{36}$/);
+    expect(b).to.equal(a);
+    uuid = a.replace(/-/g, "").toUpperCase();
+    const d = await sh("ovs2", "mounted.ocfs2 -d");
+    expect(d.stdout).to.contain(`/dev/${disk}1`);
+    const again = await sh("ovs2", `mkfs.ocfs2 -N 4 -J size=4M /dev/${disk}1 </dev/null`);
+    expect(again.code).to.equal(1);
+    expect(again.stdout + again.stderr).to.contain("Overwriting existing ocfs2 partition.");
+  });
+
+  it("o2cb is offline until configured; mounting is refused while it is", async () => {
+    const st = await sh("ovs1", "service o2cb status");
+    expect(st.code).to.equal(0);
+    expect(st.stdout).to.contain("Checking O2CB cluster ocfs2: Offline");
+    await sh("ovs1", "mkdir -p /OVS/remote");
+    const m = await sh("ovs1", `mount -t ocfs2 /dev/${disk}1 /OVS/remote`);
+    expect(m.code).to.equal(1);
+    expect(m.stderr).to.contain("Unable to access cluster service");
+  });
+
+  it("ovs-cluster-configure creates cluster.conf and sysconfig and brings o2cb online; idempotent", async () => {
+    const r = await sh("ovs1", "/usr/lib/ovs/ovs-cluster-configure");
+    expect(r.code, r.stdout + r.stderr).to.equal(0);
+    expect(r.stdout).to.contain("Starting O2CB cluster ocfs2: OK");
+    const conf = (await sh("ovs1", "cat /etc/ocfs2/cluster.conf")).stdout;
+    expect(conf).to.contain("\tname = ovs1\n");
+    expect(conf).to.contain("\tnode_count = 1\n");
+    expect((await sh("ovs1", "cat /etc/sysconfig/o2cb")).stdout).to.match(/^O2CB_ENABLED=true$/m);
+    const again = await sh("ovs1", "/usr/lib/ovs/ovs-cluster-configure");
+    expect(again.code).to.equal(0);
+    expect(again.stdout).to.contain("Cluster ocfs2 already online");
+    const st = await sh("ovs1", "service o2cb status");
+    expect(st.stdout).to.contain("Checking O2CB cluster ocfs2: Online");
+    expect(st.stdout).to.contain("Checking O2CB heartbeat: Not active");
+  });
+
+  it("a node missing from cluster.conf cannot go online; with it, it can", async () => {
+    const nodes = ["ovs1", "ovs2"].map((name, i) => ({
+      name, number: i, ipAddress: lab.info.servers[i].address, ipPort: 7777, cluster: "ocfs2",
+    }));
+    const oneNode = renderClusterConf("ocfs2", [nodes[0]]);
+    await sh("ovs2", `mkdir -p /etc/ocfs2 && printf '%s' '${oneNode}' > /etc/ocfs2/cluster.conf`);
+    const bad = await sh("ovs2", "service o2cb online ocfs2");
+    expect(bad.code).to.equal(1);
+    expect(bad.stdout).to.contain("Starting O2CB cluster ocfs2: Failed");
+    const both = renderClusterConf("ocfs2", nodes);
+    for (const s of ["ovs1", "ovs2"]) await sh(s, `printf '%s' '${both}' > /etc/ocfs2/cluster.conf`);
+    const ok = await sh("ovs2", "/usr/lib/ovs/ovs-cluster-configure");
+    expect(ok.code, ok.stdout).to.equal(0);
+  });
+
+  it("mounting on every server gives the same shared directory", async () => {
+    for (const s of ["ovs1", "ovs2"]) {
+      const r = await sh(s, `mkdir -p /OVS/remote && mount -t ocfs2 /dev/${disk}1 /OVS/remote`);
+      expect(r.code, r.stderr).to.equal(0);
+      const list = await sh(s, "mount -t ocfs2");
+      expect(list.stdout).to.equal(`/dev/${disk}1 on /OVS/remote type ocfs2 (rw,_netdev,heartbeat=local)\n`);
+    }
+    await sh("ovs1", "echo written-on-ovs1 > /OVS/remote/hello");
+    expect((await sh("ovs2", "cat /OVS/remote/hello")).stdout).to.equal("written-on-ovs1\n");
+    expect(fs.existsSync(`${lab.dir}/storage/volumes/${uuid}/hello`)).to.equal(true);
+    expect((await sh("ovs2", "service o2cb status")).stdout).to.contain("Checking O2CB heartbeat: Active");
+    const off = await sh("ovs2", "service o2cb offline");
+    expect(off.code).to.equal(1);
+    const refuse = await sh("ovs1", `mkfs.ocfs2 -N 4 -J size=4M /dev/${disk}1 </dev/null`);
+    expect(refuse.code).to.equal(1);
+    expect(refuse.stderr).to.contain("is mounted; will not make a ocfs2 volume here!");
+  });
+
+  it("umount undoes the mount; NFS from the lab's server mounts, another host is refused", async () => {
+    expect((await sh("ovs1", "umount /OVS/remote")).code).to.equal(0);
+    expect((await sh("ovs1", "mount -t ocfs2")).stdout).to.equal("");
+    expect((await sh("ovs1", "ls /OVS/remote")).stdout).to.equal("");
+    const nfs = lab.info.storage.nfs;
+    const ok = await sh("ovs3", `mkdir -p /mnt/nfs && mount ${nfs.export} /mnt/nfs && echo via-nfs > /mnt/nfs/f && mount -t nfs`);
+    expect(ok.code, ok.stderr).to.equal(0);
+    expect(ok.stdout).to.match(new RegExp(`^${nfs.export} on /mnt/nfs type nfs \\(rw,.*addr=${nfs.host}\\)$`, "m"));
+    expect(fs.readFileSync(`${lab.dir}/storage/nfs${nfs.path}/f`, "utf8")).to.equal("via-nfs\n");
+    const bad = await sh("ovs3", "mkdir -p /mnt/x && mount fileserver.example.com:/OVS /mnt/x");
+    expect(bad.code).to.equal(32);
+    expect(bad.stderr).to.contain("mount.nfs:");
+    expect((await sh("ovs3", "umount /mnt/nfs")).code).to.equal(0);
+  });
+
+  it("ovs-makerepo registers and mounts the cluster root; ovs-cluster-check --alter-fstab moves /OVS lines", async () => {
+    await sh("ovs1", `echo '/dev/${disk}1 /OVS ocfs2 _netdev,datavolume,nointr 0 0' >> /etc/fstab`);
+    const r = await sh("ovs1", `/usr/lib/ovs/ovs-makerepo /dev/${disk}1 C "cluster root"`);
+    expect(r.code, r.stderr).to.equal(0);
+    expect((await sh("ovs1", "cat /etc/ovs/repositories")).stdout).to.contain(`${uuid} /dev/${disk}1\n`);
+    expect((await sh("ovs1", "readlink /OVS/running_pool")).stdout.trim()).to.equal(`/OVS/${uuid}/running_pool`);
+    expect(fs.existsSync(`${lab.dir}/storage/volumes/${uuid}/seed_pool`)).to.equal(true);
+    const again = await sh("ovs1", `/usr/lib/ovs/ovs-makerepo /dev/${disk}1 C "cluster root"`);
+    expect(again.code).to.equal(0);
+    expect((await sh("ovs1", "grep -c . /etc/ovs/repositories")).stdout.trim()).to.equal("2"); // header + one line
+    const check = await sh("ovs1", "/usr/lib/ovs/ovs-cluster-check --master --alter-fstab");
+    expect(check.code, check.stdout).to.equal(0);
+    expect((await sh("ovs1", "cat /etc/fstab")).stdout).to.not.contain(`/dev/${disk}1`);
+    expect((await sh("ovs1", "cat /tmp/fstab.ovs-cluster-check.*")).stdout).to.contain(`/dev/${disk}1 /OVS ocfs2`);
+    const ovs3 = await sh("ovs3", "/usr/lib/ovs/ovs-cluster-check --master");
+    expect(ovs3.code).to.equal(1);
+    expect(ovs3.stdout).to.contain("ERROR: /etc/ocfs2/cluster.conf does not exist");
+  });
+
+  it("crash and power-on keep /etc but drop mounts and sessions, and boot restores them", async () => {
+    await sh("ovs2", `echo '/dev/${disk}1 /OVS/remote ocfs2 _netdev 0 0' >> /etc/fstab`);
+    await lab.fault("crash", "ovs2");
+    await lab.fault("power-on", "ovs2");
+    expect((await sh("ovs2", "cat /etc/ocfs2/cluster.conf")).stdout).to.contain("name = ovs2");
+    expect((await sh("ovs2", "iscsiadm -m session")).code).to.equal(0);
+    expect(await partitions("ovs2")).to.contain(` ${disk}1\n`);
+    expect((await sh("ovs2", "service o2cb status")).stdout).to.contain("Checking O2CB cluster ocfs2: Online");
+    expect((await sh("ovs2", "cat /OVS/remote/hello")).stdout).to.equal("written-on-ovs1\n");
+    expect((await sh("ovs2", "mount -t ocfs2")).stdout.trim().split("\n")).to.have.length(1);
+    await lab.fault("crash", "ovs1");
+    await lab.fault("power-on", "ovs1");
+    expect((await sh("ovs1", "readlink /OVS/running_pool")).stdout.trim()).to.equal(`/OVS/${uuid}/running_pool`);
+    expect((await sh("ovs1", "ls /OVS/running_pool/")).code).to.equal(0);
+    expect((await sh("ovs1", "mount -t ocfs2")).stdout).to.contain(`on /OVS/${uuid} type ocfs2`);
+  });
+});
