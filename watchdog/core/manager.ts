@@ -360,9 +360,16 @@ class Step {
     st.since = this.now;
     st.planned = op;
     const ha = this.haGuestsOn(server);
-    this.say("server-draining", `${op} requested: ${ha.length ? `migrating ${ha.join(", ")} away first` : "no HA guests on it"}`, { server });
+    const haOn = this.s.pool.haEnabled;
+    this.say(
+      "server-draining",
+      `${op} requested: ${!haOn ? "pool HA off: guests are not migrated" : ha.length ? `migrating ${ha.join(", ")} away first` : "no HA guests on it"}`,
+      { server },
+    );
     for (const g of (st.guests ?? []).map((x) => x.name).sort()) {
-      if (!this.s.guests[g]) this.say("guest-unprotected", `HA off for this guest: left to the ${op} of ${server}`, { guest: g, server });
+      if (!this.s.guests[g] || !haOn) {
+        this.say("guest-unprotected", `${haOn ? "HA off for this guest" : "pool HA off"}: left to the ${op} of ${server}`, { guest: g, server });
+      }
     }
   }
 
@@ -437,7 +444,7 @@ class Step {
   passPlannedOpsThrough(): void {
     for (const name of this.order) {
       const st = this.s.servers[name];
-      if (st.state === "draining" && st.planned) this.proceed(name, st, "pool HA off: guests are not migrated");
+      if (st.state === "draining" && st.planned) this.proceed(name, st, "pool HA off");
     }
   }
 
@@ -566,6 +573,8 @@ class Step {
   proceed(name: ServerName, st: ManagerState["servers"][string], reason: string): void {
     const op = st.planned!;
     this.actions.push({ kind: "proceed", server: name, op });
+    // Only with pool HA off can HA guests still be here: they go down with the server.
+    for (const g of this.haGuestsOn(name)) this.s.guests[g].status = { state: "stopped", since: this.now };
     if (op === "remove") {
       st.state = "removed";
       this.say("server-removed", `${reason}; removed from the pool`, { server: name });
