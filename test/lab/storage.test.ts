@@ -68,6 +68,22 @@ describe("lab: storage and cluster stand-ins", function () {
     expect(sessions.stdout).to.equal(`tcp: [1] ${lab.info.storage.iscsi.portal},${t.tpgt} ${t.iqn}\n`);
   });
 
+  it("logout of a session detaches its disk; logout with no session exits 21", async () => {
+    const iscsi = lab.info.storage.iscsi;
+    const t = iscsi.targets[1];
+    await sh("ovs3", `iscsiadm -m discovery -t st -p ${iscsi.portal}`);
+    const before = await partitions("ovs3");
+    const login = await sh("ovs3", `iscsiadm -m node -T ${t.iqn} -p ${iscsi.portal} -l`);
+    expect(login.code, login.stderr).to.equal(0);
+    expect((await partitions("ovs3")).length).to.be.greaterThan(before.length);
+    const out = await sh("ovs3", `iscsiadm -m node -T ${t.iqn} -p ${iscsi.portal} -u`);
+    expect(out.code).to.equal(0);
+    expect(out.stdout).to.contain(`Logout of [sid: 1, target: ${t.iqn}, portal: ${iscsi.portalAddress},${iscsi.port}]: successful`);
+    expect(await partitions("ovs3")).to.equal(before);
+    const again = await sh("ovs3", `iscsiadm -m node -T ${t.iqn} -p ${iscsi.portal} -u`);
+    expect(again.code).to.equal(21);
+  });
+
   it("sfdisk on one server makes the partition appear on every server logged in", async () => {
     const r = await sh("ovs1", `echo ',' | sfdisk -q /dev/${disk}`);
     expect(r.code, r.stderr).to.equal(0);
