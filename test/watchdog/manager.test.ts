@@ -151,3 +151,36 @@ describe("simulator events", () => {
   ];
   for (const [text, re] of bad) it(`rejects: ${text.split("\n").pop()}`, () => expect(() => parseEvents(text)).to.throw(re));
 });
+
+describe("manager: edge cases", () => {
+  it("a guest migrating towards a server that fails is not restarted while its source still lists it", () => {
+    let s = createManagerState(pool, [vm], 0);
+    s = step(s, [up("s1", ["vm2"]), up("s2"), up("s3")], 0).state;
+    s = step(s, [{ kind: "request", op: "shutdown", server: "s1" }], 100).state;
+    expect(s.guests.vm2.status).to.include({ state: "migrating", from: "s1", to: "s3" });
+    // s3 dies before the migration answers; s1 still runs vm2 (the migration never completed).
+    for (const t of [1000, 2000, 3000]) s = step(s, [up("s1", ["vm2"]), up("s2"), miss("s3")], t).state;
+    expect(s.servers.s3.state).to.equal("fencing");
+    const r = step(s, [{ kind: "fence-result", server: "s3", outcome: "off" }], 3100);
+    expect(r.actions.filter((a) => a.kind === "start")).to.deep.equal([]);
+    expect(r.state.guests.vm2.status).to.include({ state: "running", server: "s1" });
+  });
+  it("a new generation of the records renews the budget of a guest in error", () => {
+    let s = toFailed();
+    s.guests.vm2.status = { state: "error", since: 3000, reason: "x" };
+    s.guests.vm2.attempts = [1, 2, 3];
+    const same = step(s, [{ kind: "config", pool, guests: [vm] }], 3100);
+    expect(same.state.guests.vm2.status.state).to.equal("error");
+    s = step(s, [{ kind: "config", pool: { ...pool, generation: 2 }, guests: [vm] }], 3100).state;
+    // Restarted at once, with one attempt counted against a fresh budget.
+    expect(s.guests.vm2.status).to.include({ state: "starting", server: "s3" });
+    expect(s.guests.vm2.attempts).to.deep.equal([3100]);
+  });
+  it("a guest whose records drop the HA flag is forgotten, and a server dropped from the pool is removed", () => {
+    let s = toFailed();
+    const p2 = { ...pool, generation: 2, servers: pool.servers.filter((x) => x.name !== "s3") };
+    s = step(s, [{ kind: "config", pool: p2, guests: [{ ...vm, ha: false }] }], 3100).state;
+    expect(s.guests.vm2).to.equal(undefined);
+    expect(s.servers.s3.state).to.equal("removed");
+  });
+});

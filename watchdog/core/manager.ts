@@ -161,10 +161,20 @@ class Step {
       }
       case "request":
         return this.request(o.server, o.op);
-      case "config":
+      case "config": {
+        const newGeneration = o.pool.generation !== this.s.pool.generation;
         applyConfig(this.s, o.pool, o.guests, this.now);
         this.say("config-updated", `generation ${o.pool.generation}`);
+        if (!newGeneration) return;
+        // A new generation is a human's answer to an error state: try again with a fresh budget.
+        for (const [g, e] of Object.entries(this.s.guests)) {
+          if (e.status.state !== "error") continue;
+          e.status = { state: "powered-off", since: this.now, announced: false, reason: "records changed" };
+          e.attempts = [];
+          this.say("guest-retry", `records changed (generation ${o.pool.generation}): restart budget renewed`, { guest: g });
+        }
         return;
+      }
     }
   }
 
@@ -303,6 +313,11 @@ class Step {
     }
   }
 
+  /** An answering server other than `except` whose last heartbeat listed the guest. */
+  listedBy(guest: GuestName, except: ServerName): ServerName | undefined {
+    return this.order.find((n) => n !== except && this.listedByOtherReachable(guest, except, n));
+  }
+
   listedByOtherReachable(guest: GuestName, self: ServerName, other: ServerName): boolean {
     const o = this.s.servers[other];
     return !!o && other !== self && isReachable(o) && !!o.guests?.some((g) => g.name === guest);
@@ -330,6 +345,13 @@ class Step {
     delete st.fence;
     this.say("server-fenced", reason, { server });
     for (const g of this.haGuestsOn(server)) {
+      // A migration away from (or towards) the fenced server may have left the guest on an answering server.
+      const elsewhere = this.listedBy(g, server);
+      if (elsewhere !== undefined) {
+        this.say("guest-running", `found on ${elsewhere}: not restarted`, { guest: g, server: elsewhere });
+        this.s.guests[g].status = { state: "running", server: elsewhere, since: this.now };
+        continue;
+      }
       this.s.guests[g].status = { state: "powered-off", since: this.now, announced: false, reason: `${server} fenced` };
     }
   }
