@@ -130,6 +130,8 @@ export async function labUp(opts: LabUpOptions): Promise<LabInfo> {
   }
   const dir = path.resolve(opts.dir);
   fs.mkdirSync(dir, { recursive: true });
+  // sshd reads authorized_keys as the user logging in (the non-root sudo user too): the lab dir must be searchable.
+  fs.chmodSync(dir, 0o755);
   if (fs.existsSync(layout.labJson(dir))) {
     const old = loadLab(dir);
     if (old.servers.some((s) => serverIsRunning(old, s.name))) {
@@ -277,6 +279,7 @@ export async function inServer(info: LabInfo, name: string, argv: string[], time
     const cg = serverCgroupDir(info.slot, server.name);
     const enter = 'echo $$ > "$1/cgroup.procs" && shift && exec nsenter "$@"';
     const { stdout, stderr } = await execFileAsync("sh", ["-c", enter, "enter", cg, `--target=${pid}`, "--mount", "--uts", "--root", "--wd=/", "--", ...argv], {
+      cwd: "/",
       timeout: timeoutMs,
       maxBuffer: 64 * 1024 * 1024,
       env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", HOME: "/root", LANG: "C" },

@@ -29,8 +29,22 @@ function present(p: string): boolean {
   }
 }
 
+/**
+ * Where a server path lands in its upper dir. The host's own symlinks are followed first (Debian's /sbin is a link
+ * to usr/sbin): writing through /sbin as a real directory would hide every other tool the link leads to.
+ */
+function upperPath(root: string, file: string): string {
+  let dir = path.dirname(file);
+  try {
+    dir = fs.realpathSync(dir);
+  } catch {
+    /* not on the host: the server's own directory */
+  }
+  return path.join(root, dir, path.basename(file));
+}
+
 function writeFileIn(root: string, file: string, content: string, mode = 0o644): void {
-  const target = path.join(root, file);
+  const target = upperPath(root, file);
   fs.mkdirSync(path.dirname(target), { recursive: true });
   fs.writeFileSync(target, content, { mode });
   fs.chmodSync(target, mode);
@@ -101,7 +115,7 @@ export function prepareServer(info: LabInfo, server: LabServer): void {
   const node = info.runtime.node;
   for (const s of STANDINS) {
     if (s.realCopy) {
-      const real = path.join(upper, REAL_DIR, path.basename(s.realCopy));
+      const real = upperPath(upper, path.join(REAL_DIR, path.basename(s.realCopy)));
       fs.mkdirSync(path.dirname(real), { recursive: true });
       fs.copyFileSync(s.realCopy, real);
       fs.chmodSync(real, 0o755);

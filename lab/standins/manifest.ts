@@ -16,7 +16,6 @@ export const STANDINS: StandIn[] = [
   { path: "/etc/init.d/iscsi", script: "init-iscsi" },
   { path: "/etc/init.d/o2cb", script: "init-o2cb" },
   { path: "/usr/sbin/service", script: "service" },
-  { path: "/sbin/service", script: "service" },
   { path: "/usr/lib/ovs/ovs-cluster-configure", script: "ovs-cluster-configure" },
   { path: "/usr/lib/ovs/ovs-makerepo", script: "ovs-makerepo" },
   { path: "/usr/lib/ovs/ovs-cluster-check", script: "ovs-cluster-check" },

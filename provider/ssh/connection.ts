@@ -282,7 +282,8 @@ export class SshConnection {
         this.client.exec(cmd.line, (err, ch) => {
           if (err) {
             settle(() =>
-              reject(new ChannelOpenError(server, cmd.display, maskSecrets(err.message, cmd.secrets), this.#closed)),
+              // ssh2 answers "Not connected" when the socket is gone before its close event reached us.
+              reject(new ChannelOpenError(server, cmd.display, maskSecrets(err.message, cmd.secrets), this.#closed || /not connected/i.test(err.message))),
             );
             unhold();
             return;

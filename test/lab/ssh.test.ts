@@ -64,9 +64,6 @@ describe("ssh layer (lab)", function () {
   before(async () => {
     lab = await startTestLab({ servers: 2 });
     key = fs.readFileSync(lab.info.privateKeyPath);
-    // Workaround (lab bug, reported): the lab dir is created 0700, so sshd running as the sudo user cannot
-    // read the shared authorized_keys inside it and that user's logins fail. Remove once the lab fixes it.
-    fs.chmodSync(lab.dir, fs.statSync(lab.dir).mode | 0o111);
     s1 = endpoint(0);
     s2 = endpoint(1);
   });
