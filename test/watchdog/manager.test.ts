@@ -113,7 +113,7 @@ describe("manager: durable state", () => {
   it("every scenario's state survives JSON at every step unchanged", function () {
     this.timeout(20000);
     const viaJson = (st: ManagerState, o: Observation[], t: number) => step(JSON.parse(JSON.stringify(st)) as ManagerState, o, t);
-    for (const d of fs.readdirSync(SCENARIOS).sort()) {
+    for (const d of fs.readdirSync(SCENARIOS).filter((x) => fs.statSync(path.join(SCENARIOS, x)).isDirectory()).sort()) {
       const sc = loadScenario(path.join(SCENARIOS, d));
       const a = runScenario(sc).world.log.map(renderLogLine);
       const b = runScenario(sc, viaJson).world.log.map(renderLogLine);
@@ -182,5 +182,17 @@ describe("manager: edge cases", () => {
     s = step(s, [{ kind: "config", pool: p2, guests: [{ ...vm, ha: false }] }], 3100).state;
     expect(s.guests.vm2).to.equal(undefined);
     expect(s.servers.s3.state).to.equal("removed");
+  });
+});
+
+describe("manager: duplicates", () => {
+  it("says loudly when two answering servers list the same guest, and starts or kills nothing", () => {
+    let s = createManagerState(pool, [vm], 0);
+    s = step(s, [up("s1"), up("s2", ["vm2"]), up("s3")], 0).state;
+    const r = step(s, [up("s1"), up("s2", ["vm2"]), up("s3", ["vm2"])], 1000);
+    expect(r.log.map(renderLogLine)).to.deep.equal([
+      "t=1000 guest-duplicate !! server=s3 guest=vm2: listed by both s2 and s3: a guest runs twice; a human must decide which to destroy",
+    ]);
+    expect(r.actions).to.deep.equal([]);
   });
 });
