@@ -16,8 +16,12 @@ import type { Action, GuestName, LogLine, Observation, PlannedOp, RunningGuest, 
 
 export const STATE_FORMAT_VERSION = 1;
 
-/** A start with no answer and no sign of the guest on its target after this long counts as failed. */
-export const START_ANSWER_TIMEOUT_MS = 60000;
+/**
+ * A start with no answer (or whose answer died with a previous watchdog process) counts as failed only when its
+ * target still does not list the guest this long after it was issued: an `xm create` whose SSH session outlived
+ * the old watchdog may still complete. The real environment must give up on `xm create` well before this.
+ */
+export const START_ANSWER_TIMEOUT_MS = 30000;
 
 export interface ManagerState {
   formatVersion: typeof STATE_FORMAT_VERSION;
@@ -300,7 +304,7 @@ class Step {
         this.say("guest-lost", `${server} answers but no longer runs it: restarting it`, { guest: name, server });
         e.status = { state: "powered-off", since: this.now, announced: false, reason: `${server} lost it` };
       } else if (st.state === "starting" && st.server === server) {
-        const settled = st.result !== undefined || this.now - st.since > START_ANSWER_TIMEOUT_MS;
+        const settled = (st.result !== undefined && st.result !== "lost") || this.now - st.since > START_ANSWER_TIMEOUT_MS;
         if (settled) {
           this.say("guest-start-failed", `not listed by ${server} after the start (${st.result ?? "no answer"})`, { guest: name, server });
           e.status = { state: "powered-off", since: this.now, announced: false, reason: "start failed", avoid: server };
