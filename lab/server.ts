@@ -109,6 +109,11 @@ export function prepareServer(info: LabInfo, server: LabServer): void {
   if (!fs.existsSync(path.join(upper, "etc/fstab"))) {
     writeFileIn(upper, "/etc/fstab", "# /etc/fstab of lab server " + name + "\nproc /proc proc defaults 0 0\n");
   }
+  // root's own shell start-up, not the host's (whose .bashrc may run slow tool set-ups on every ssh command).
+  if (!fs.existsSync(path.join(upper, "root/.bashrc"))) {
+    writeFileIn(upper, "/root/.bashrc", "# .bashrc of a lab server\n[ -f /etc/bashrc ] && . /etc/bashrc\n");
+    writeFileIn(upper, "/root/.profile", "# .profile of a lab server\n[ -f ~/.bashrc ] && . ~/.bashrc\n");
+  }
   // The non-root administrator that logs in with the lab key and uses sudo.
   addSudoUser(upper, info.sudoUser);
 

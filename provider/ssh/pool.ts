@@ -57,6 +57,9 @@ interface ServerEntry {
   stats: ServerStats;
 }
 
+/** How often a channel refused by sshd (its session limit) is asked for again before the error is raised. */
+const CHANNEL_REFUSED_RETRIES = 8;
+
 export class SshPool {
   readonly #config: ConnectionConfig;
   readonly #servers = new Map<string, ServerEntry>();
@@ -124,6 +127,13 @@ export class SshPool {
               if (outcome.e instanceof ChannelOpenError && outcome.e.connectionDead && attempt === 0) {
                 this.#logger?.debug({ server: server.name, command: rendered.display }, "ssh connection was dead; retrying on a new one");
                 await running.released;
+                continue;
+              }
+              // sshd refuses a channel ("open failed") while sessions we already closed still count against its
+              // MaxSessions: the command never started, so it is retried after a short, growing pause.
+              if (outcome.e instanceof ChannelOpenError && !outcome.e.connectionDead && /open failed|prohibited/i.test(outcome.e.message) && attempt < CHANNEL_REFUSED_RETRIES) {
+                await running.released;
+                await new Promise((r) => setTimeout(r, 5 * 2 ** attempt));
                 continue;
               }
               this.#logger?.warn({ server: server.name, command: rendered.display, err: outcome.e.message }, "ssh command failed");
