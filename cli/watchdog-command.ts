@@ -1,0 +1,85 @@
+// `ovm-ha watchdog`, `ovm-ha status`, `ovm-ha drain`. Register with: for (const c of watchdogCommands()) program.addCommand(c);
+import { Command, InvalidArgumentError } from "commander";
+import { loadWatchdogConfig, statusFilePath } from "../watchdog/daemon/config";
+import { readStatusFile } from "../watchdog/daemon/state-file";
+import { Watchdog } from "../watchdog/daemon/watchdog";
+import { drainServer } from "../watchdog/drain";
+import { renderStatus } from "../watchdog/status";
+
+function positiveSeconds(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a number of seconds > 0, got '${v}'`);
+  return n;
+}
+
+export function watchdogCommand(): Command {
+  return new Command("watchdog")
+    .description("run the HA watchdog: heartbeats, fencing, failover and drains, reading the pool's HA record live")
+    .requiredOption("--config <file>", "watchdog config (JSON)")
+    .action(async (o: { config: string }) => {
+      const config = loadWatchdogConfig(o.config);
+      const wd = new Watchdog({ config });
+      let stopping: Promise<void> | undefined;
+      const stop = (sig: string) => {
+        if (stopping) return;
+        wd.log.info({ event: "signal", signal: sig }, `${sig}: finishing the turn, saving, closing SSH`);
+        stopping = wd.stop().then(() => process.exit(0));
+      };
+      process.on("SIGTERM", () => stop("SIGTERM"));
+      process.on("SIGINT", () => stop("SIGINT"));
+      await wd.start();
+      await new Promise(() => undefined); // runs until a signal
+    });
+}
+
+export function statusCommand(): Command {
+  return new Command("status")
+    .description("what the watchdog believes: servers, HA guests, last events")
+    .requiredOption("--config <file>", "watchdog config (JSON)")
+    .option("--json", "machine-readable output")
+    .option("--events <n>", "last events shown", (v) => Number(v), 10)
+    .action((o: { config: string; json?: boolean; events: number }) => {
+      const config = loadWatchdogConfig(o.config);
+      const status = readStatusFile(statusFilePath(config));
+      if (o.json) process.stdout.write(JSON.stringify(status, null, 2) + "\n");
+      else process.stdout.write(renderStatus(status, Date.now(), o.events));
+    });
+}
+
+export function drainCommand(): Command {
+  return new Command("drain")
+    .description("migrate a server's HA guests away (through the watchdog) and wait until they are gone")
+    .argument("<server>", "server name as in the pool record")
+    .requiredOption("--config <file>", "watchdog config (JSON)")
+    .option("--op <op>", "planned operation: shutdown, restart or remove", "shutdown")
+    .option("--timeout <s>", "give up waiting after this many seconds", positiveSeconds, 300)
+    .action(async (server: string, o: { config: string; op: string; timeout: number }) => {
+      if (!["shutdown", "restart", "remove"].includes(o.op)) throw new Error(`--op must be shutdown, restart or remove, got '${o.op}'`);
+      const config = loadWatchdogConfig(o.config);
+      const r = await drainServer(config, {
+        server,
+        op: o.op as "shutdown",
+        timeoutMs: o.timeout * 1000,
+        onProgress: (p) => process.stdout.write(`${server}: ${p.state}: ${p.reason}\n`),
+      });
+      if (r.state !== "done") {
+        process.stderr.write(`ovm-ha drain: ${server}: ${r.state}: ${r.reason}\n`);
+        process.exitCode = r.state === "refused" ? 2 : 3;
+      }
+    });
+}
+
+/** The three commands, for cli/main.ts: `for (const c of watchdogCommands()) program.addCommand(c);` */
+export function watchdogCommands(): Command[] {
+  return [watchdogCommand(), statusCommand(), drainCommand()];
+}
+
+// Runnable on its own (tests, before main.ts registers the commands): node dist/cli/watchdog-command.js ...
+if (require.main === module) {
+  const program = new Command().name("ovm-ha").showHelpAfterError();
+  for (const c of watchdogCommands()) program.addCommand(c);
+  program.parseAsync(process.argv).catch((e: Error) => {
+    process.stderr.write(`ovm-ha: ${e.message}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,47 @@
+// Planned-operation requests on the shared storage. The watchdog runs off the pool and a server going down may
+// not reach it, so the server (its shutdown hook) or `ovm-ha drain` writes a request file under the cluster root;
+// the watchdog, which reads the cluster root every turn, answers in a response file beside it.
+//   <cluster root>/.ovm-ha/requests/<server>.json            {"schemaVersion":1,"server","op","id","requestedAt"}
+//   <cluster root>/.ovm-ha/requests/<server>.response.json   {"schemaVersion":1,"server","id","state","reason","at"}
+// Response states: accepted (draining), done (drained: the operation may go ahead), refused (with the reason).
+// The response is one line of JSON so that the EL5 hook can read it with grep/sed.
+import * as path from "path";
+import { z } from "zod";
+
+export const REQUESTS_DIR = ".ovm-ha/requests";
+
+export function requestPath(clusterRoot: string, server: string): string {
+  return path.posix.join(clusterRoot, REQUESTS_DIR, `${server}.json`);
+}
+export function responsePath(clusterRoot: string, server: string): string {
+  return path.posix.join(clusterRoot, REQUESTS_DIR, `${server}.response.json`);
+}
+
+export const DrainRequestSchema = z.object({
+  schemaVersion: z.literal(1),
+  server: z.string().min(1),
+  op: z.enum(["shutdown", "restart", "remove"]),
+  id: z.string().min(1),
+  requestedAt: z.number().optional(),
+});
+export type DrainRequest = z.infer<typeof DrainRequestSchema>;
+
+export type ResponseState = "accepted" | "done" | "refused";
+export const DrainResponseSchema = z.object({
+  schemaVersion: z.literal(1),
+  server: z.string(),
+  id: z.string(),
+  state: z.enum(["accepted", "done", "refused"]),
+  reason: z.string(),
+  at: z.number(),
+});
+export type DrainResponse = z.infer<typeof DrainResponseSchema>;
+
+export function formatResponse(r: DrainResponse): string {
+  return JSON.stringify(r) + "\n";
+}
+
+/** A request id unique enough for one server: epoch ms and a random part. */
+export function newRequestId(): string {
+  return `${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+}

@@ -1,0 +1,451 @@
+// The real watchdog: the pure core (watchdog/core) driven by a loop of heartbeat rounds over SSH. Each turn:
+// heartbeat every server and read the HA record + drain requests (all within the interval), step the core,
+// persist its state atomically, log, then start the commands (fence, xm create, xm migrate -l, xm shutdown) whose
+// answers come in at a later turn.
+import pLimit from "p-limit";
+import pino from "pino";
+import type { SshPool, ServerEndpoint } from "../../provider/ssh";
+import { RemoteCommandError } from "../../provider/ssh";
+import { xmCreate, xmMigrate, xmShutdown } from "../../provider/commands/xm";
+import { createManagerState, type ManagerState } from "../core/manager";
+import { turn, type WatchdogEnvironment } from "../core/environment";
+import type { GuestRecord, PoolRecord, PoolServer } from "../core/ha-record";
+import type { Action, LogLine, Observation } from "../core/types";
+import { buildStatus, type Marks, type WatchdogStatus } from "../status";
+import { fenceFor, statusFilePath, type WatchdogConfig } from "./config";
+import { formatResponse, responsePath, type DrainResponse, type ResponseState } from "./drain-request";
+import { effectivePool } from "./effective-pool";
+import { runFence } from "./fence-runner";
+import { heartbeatCommand, parseHeartbeat, pollObservation, type MemoryBaseline } from "./heartbeat";
+import { WatchdogMetrics } from "./metrics";
+import { parseRecords, readRecordsCommand, type RecordSnapshot } from "./record-reader";
+import { endpointFor, seedEndpoints, sshPoolFromConfig, writeRemoteFile } from "./ssh-access";
+import { readStateFile, writeStateFile, writeStatusFile } from "./state-file";
+
+export interface WatchdogOptions {
+  config: WatchdogConfig;
+  /** Default: pino to log.file or stdout at log.level. */
+  logger?: pino.Logger;
+  /** Every core log line, as reported (tests and benchmarks). */
+  onLog?: (line: LogLine) => void;
+  /** Default true; tests turn process metrics off to keep registries small. */
+  processMetrics?: boolean;
+}
+
+/** Commands to one server at once besides its heartbeat (the SSH layer allows 8 channels per connection). */
+const ACTIONS_PER_SERVER = 4;
+const EVENTS_KEPT = 50;
+/** How long SIGTERM waits for commands in flight before closing SSH (their answers are then lost, see core). */
+const STOP_WAIT_MS = 10000;
+
+export function createLogger(config: WatchdogConfig): pino.Logger {
+  const dest = config.log.file ? pino.destination({ dest: config.log.file, mkdir: true, sync: false }) : pino.destination(1);
+  return pino({ level: config.log.level, base: { name: "ovm-ha-watchdog" }, timestamp: pino.stdTimeFunctions.isoTime }, dest);
+}
+
+export class Watchdog implements WatchdogEnvironment {
+  readonly config: WatchdogConfig;
+  readonly log: pino.Logger;
+  readonly metrics: WatchdogMetrics;
+  readonly ssh: SshPool;
+  #state?: ManagerState;
+  #inbox: Observation[] = [];
+  #snapshot?: RecordSnapshot;
+  #recordsHash?: string;
+  #recordProblems: string[] = [];
+  #poolProblems: string[] = [];
+  #baselines = new Map<string, MemoryBaseline>();
+  #pollInFlight = new Set<string>();
+  #missStreak = new Map<string, number>();
+  #actionLimits = new Map<string, pLimit.Limit>();
+  #inFlight = new Set<Promise<unknown>>();
+  #events: LogLine[] = [];
+  #marks: Marks = { servers: {}, guests: {} };
+  /** server -> request id turned into a `request` observation and not yet answered `done`/`refused`. */
+  #requests = new Map<string, string>();
+  /** Responses waiting to be written to the shared storage. */
+  #responses = new Map<string, DrainResponse>();
+  #reader?: ServerEndpoint;
+  #round = 0;
+  #turnLog: LogLine[] = [];
+  #stopping = false;
+  #wake?: () => void;
+  #loop?: Promise<void>;
+  #startedAt = Date.now();
+  #onLog?: (line: LogLine) => void;
+  metricsPort?: number;
+
+  constructor(opts: WatchdogOptions) {
+    this.config = opts.config;
+    this.log = opts.logger ?? createLogger(opts.config);
+    this.#onLog = opts.onLog;
+    this.metrics = new WatchdogMetrics({ processMetrics: opts.processMetrics });
+    const quiet = this.log.child({ component: "ssh" });
+    // The SSH layer's warnings (a failed command) are expected for a dead server every round: we log them ourselves.
+    this.ssh = sshPoolFromConfig(opts.config, {
+      connectTimeoutMs: 800,
+      logger: { debug: (o, m) => quiet.trace(o, m), warn: (o, m) => quiet.debug(o, m) },
+    });
+  }
+
+  get state(): ManagerState | undefined {
+    return this.#state;
+  }
+
+  get interval(): number {
+    return this.#state?.pool.timing.heartbeatIntervalMs ?? this.config.timing.heartbeatIntervalMs ?? 1000;
+  }
+
+  /** A heartbeat (and the record read) must complete within this, so that a round fits in the interval. */
+  get deadline(): number {
+    const i = this.interval;
+    return Math.max(50, i - Math.min(200, Math.floor(i / 5)));
+  }
+
+  /** Loads the state or the records, starts the metrics endpoint and the loop. Resolves once running. */
+  async start(): Promise<void> {
+    const saved = readStateFile(this.config.stateFile);
+    if (saved) {
+      this.#state = saved;
+      this.log.info({ event: "state-loaded", file: this.config.stateFile }, "resuming from the saved state");
+    }
+    // The pool record: from the configured addresses (and the saved pool's servers), until one answers.
+    for (let attempt = 1; ; attempt++) {
+      const candidates = [...seedEndpoints(this.config), ...(saved ? this.#poolEndpoints(saved.pool) : [])];
+      for (const ep of candidates) {
+        if (await this.#readRecords(ep, 5000)) break;
+      }
+      if (this.#snapshot?.pool) break;
+      if (saved) {
+        this.log.warn({ event: "records-unreadable", problems: this.#recordProblems }, "no server answered with the HA record: resuming with the saved pool");
+        break;
+      }
+      if (this.#stopping) throw new Error("stopped before the HA record could be read");
+      this.log.warn({ event: "records-unreadable", attempt, problems: this.#recordProblems }, "cannot read the HA record yet; retrying");
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+    if (!this.#state) {
+      const ep = effectivePool(this.#snapshot!.pool!, this.config);
+      this.#poolProblems = ep.problems;
+      this.#state = createManagerState(ep.pool, this.#snapshot!.guests, Date.now());
+      this.#recordsHash = this.#snapshot!.recordsHash;
+    }
+    for (const p of this.#poolProblems) this.log.warn({ event: "fence-config", loud: true }, p);
+    if (this.config.metrics) {
+      this.metricsPort = await this.metrics.listen(this.config.metrics.port, this.config.metrics.host, () => this.status());
+      this.log.info({ event: "metrics-listening", port: this.metricsPort }, `metrics on http://${this.config.metrics.host}:${this.metricsPort}/metrics`);
+    }
+    this.#loop = this.#run();
+  }
+
+  /** Graceful stop: finish the turn, wait (bounded) for commands in flight, save, close SSH. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#wake?.();
+    await this.#loop;
+    if (this.#inFlight.size) {
+      this.log.info({ event: "stopping", inFlight: this.#inFlight.size }, "waiting for commands in flight");
+      await Promise.race([Promise.allSettled([...this.#inFlight]), new Promise((r) => setTimeout(r, STOP_WAIT_MS))]);
+    }
+    if (this.#state) writeStatusFile(statusFilePath(this.config), this.status());
+    this.ssh.close();
+    await this.metrics.close();
+    this.log.info({ event: "watchdog-stopped" }, "stopped; state saved");
+    await new Promise<void>((r) => this.log.flush(() => r()));
+  }
+
+  status(): WatchdogStatus {
+    return buildStatus(
+      this.#state!,
+      this.#marks,
+      this.#events,
+      [...this.#poolProblems, ...this.#recordProblems],
+      { pid: process.pid, startedAt: this.#startedAt, heartbeatIntervalMs: this.interval },
+      Date.now(),
+    );
+  }
+
+  // ---- the loop -------------------------------------------------------------------------------------------
+
+  async #run(): Promise<void> {
+    while (!this.#stopping) {
+      const tick = Date.now();
+      await this.#round_();
+      try {
+        this.#turn();
+      } catch (e) {
+        // Nothing was executed (persist comes before execute): the same decisions are taken again next turn.
+        this.log.error({ event: "turn-failed", err: (e as Error).message }, "turn failed; actions not executed");
+      }
+      const wait = tick + this.interval - Date.now();
+      if (wait > 0 && !this.#stopping) await new Promise<void>((r) => { this.#wake = r; setTimeout(r, wait); });
+      this.#wake = undefined;
+    }
+  }
+
+  async #round_(): Promise<void> {
+    const state = this.#state!;
+    this.#round++;
+    const polls = state.pool.servers.filter((s) => state.servers[s.name]?.state !== "removed").map((s) => this.#poll(s));
+    const reader = this.#pickReader();
+    const reads = reader ? [this.#readRecords(reader, this.deadline).then((ok) => { if (!ok) this.#reader = undefined; })] : [];
+    await Promise.all([...polls, ...reads]);
+    this.#flushResponses();
+  }
+
+  #pickReader(): ServerEndpoint | undefined {
+    const state = this.#state!;
+    if (this.#reader && state.pool.servers.some((s) => s.name === this.#reader!.name) && (this.#missStreak.get(this.#reader.name) ?? 0) === 0) return this.#reader;
+    const up = state.pool.servers.find((s) => (this.#missStreak.get(s.name) ?? 1) === 0);
+    this.#reader = up ? this.#endpoint(up) : seedEndpoints(this.config)[this.#round % this.config.pool.addresses.length];
+    return this.#reader;
+  }
+
+  #endpoint(s: PoolServer): ServerEndpoint {
+    return endpointFor(this.config, { name: s.name, address: s.address, port: s.sshPort });
+  }
+  #poolEndpoints(pool: PoolRecord): ServerEndpoint[] {
+    return pool.servers.map((s) => this.#endpoint(s));
+  }
+
+  async #poll(s: PoolServer): Promise<void> {
+    const miss = (why: string) => {
+      this.#inbox.push({ kind: "poll", server: s.name, ok: false });
+      this.metrics.heartbeatMisses.inc({ server: s.name });
+      const streak = (this.#missStreak.get(s.name) ?? 0) + 1;
+      this.#missStreak.set(s.name, streak);
+      if (streak === 1) this.log.warn({ event: "heartbeat-missed", server: s.name, err: why }, `heartbeat of ${s.name} missed: ${why}`);
+    };
+    if (this.#pollInFlight.has(s.name)) return miss("previous heartbeat still in flight");
+    const withInfo = !this.#baselines.has(s.name) || this.#round % this.config.heartbeat.infoEveryRounds === 0;
+    const t0 = Date.now();
+    const deadline = this.deadline;
+    this.#pollInFlight.add(s.name);
+    const exec = this.ssh.exec(this.#endpoint(s), heartbeatCommand(withInfo), { timeoutMs: deadline }).finally(() => this.#pollInFlight.delete(s.name));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<"late">((r) => (timer = setTimeout(() => r("late"), deadline)));
+    try {
+      const r = await Promise.race([exec, late]);
+      if (r === "late") return miss(`no answer within ${deadline} ms`);
+      const p = pollObservation(s.name, parseHeartbeat(r.stdout), this.#baselines.get(s.name));
+      if (!p) return miss("no memory figures yet");
+      this.#baselines.set(s.name, p.baseline);
+      this.#inbox.push(p.obs);
+      this.metrics.heartbeatSeconds.observe((Date.now() - t0) / 1000);
+      if ((this.#missStreak.get(s.name) ?? 0) > 0) this.log.info({ event: "heartbeat-answered", server: s.name }, `${s.name} answers again`);
+      this.#missStreak.set(s.name, 0);
+    } catch (e) {
+      miss((e as Error).message);
+    } finally {
+      clearTimeout(timer);
+      exec.catch(() => undefined);
+    }
+  }
+
+  /** Reads records and requests from one server; queues a `config` observation when they changed. */
+  async #readRecords(ep: ServerEndpoint, timeoutMs: number): Promise<boolean> {
+    let snap: RecordSnapshot;
+    try {
+      const r = await this.ssh.exec(ep, readRecordsCommand(this.config.pool.clusterRoot), { timeoutMs });
+      snap = parseRecords(r.stdout);
+    } catch (e) {
+      this.#recordProblems = [`cannot read the HA record from ${ep.name}: ${(e as Error).message}`];
+      return false;
+    }
+    const changedProblems = snap.problems.join("\n") !== this.#recordProblems.join("\n");
+    this.#recordProblems = snap.problems;
+    if (changedProblems) for (const p of snap.problems) this.log.warn({ event: "record-problem", loud: true, from: ep.name }, p);
+    if (!snap.pool) return true; // keep the records we have
+    this.#snapshot = snap;
+    if (this.#state && snap.recordsHash !== this.#recordsHash) {
+      try {
+        const ep2 = effectivePool(snap.pool, this.config);
+        this.#poolProblems = ep2.problems;
+        this.#inbox.push({ kind: "config", pool: ep2.pool, guests: snap.guests });
+        this.#recordsHash = snap.recordsHash;
+        this.log.info({ event: "records-read", generation: snap.pool.generation, guests: snap.guests.length, from: ep.name }, `HA record generation ${snap.pool.generation} read from ${ep.name}`);
+      } catch (e) {
+        this.log.warn({ event: "record-problem", loud: true }, `pool record not applied: ${(e as Error).message}`);
+      }
+    }
+    this.#takeRequests(snap);
+    return true;
+  }
+
+  /** New drain requests become `request` observations, once per request id. */
+  #takeRequests(snap: RecordSnapshot): void {
+    for (const req of snap.requests) {
+      if (this.#requests.get(req.server) === req.id) continue;
+      const answered = snap.responses.find((r) => r.server === req.server && r.id === req.id);
+      if (answered && answered.state !== "accepted") continue;
+      if (answered && this.#state?.servers[req.server]?.state === "draining") {
+        this.#requests.set(req.server, req.id); // resumed mid-drain: the saved state has it
+        continue;
+      }
+      this.#requests.set(req.server, req.id);
+      this.log.info({ event: "request-read", server: req.server, op: req.op, id: req.id }, `${req.op} of ${req.server} requested`);
+      this.#inbox.push({ kind: "request", op: req.op, server: req.server });
+    }
+  }
+
+  #respond(server: string, state: ResponseState, reason: string): void {
+    const id = this.#requests.get(server);
+    if (id === undefined) return;
+    this.#responses.set(server, { schemaVersion: 1, server, id, state, reason, at: Date.now() });
+    if (state !== "accepted") this.#requests.delete(server);
+  }
+
+  #flushResponses(): void {
+    if (this.#responses.size === 0) return;
+    const reader = this.#pickReader();
+    if (!reader) return;
+    for (const [server, resp] of this.#responses) {
+      this.#responses.delete(server);
+      const p = writeRemoteFile(this.ssh, reader, responsePath(this.config.pool.clusterRoot, server), formatResponse(resp), 5000).then(
+        () => this.log.info({ event: "request-answered", server, state: resp.state, id: resp.id }, `${server}: ${resp.state} (${resp.reason})`),
+        (e: Error) => {
+          this.log.warn({ event: "request-answer-failed", server, err: e.message }, "could not write the drain response; retrying");
+          if (!this.#responses.has(server)) this.#responses.set(server, resp);
+        },
+      );
+      this.#track(p);
+    }
+  }
+
+  #turn(): void {
+    const before = this.#state!;
+    const t0 = Date.now();
+    this.#turnLog = [];
+    const after = turn(this, before);
+    this.#state = after;
+    this.metrics.turnSeconds.observe((Date.now() - t0) / 1000);
+    this.metrics.observeTurn(before, after, this.#turnLog);
+    // Drain requests: accepted when draining, refused when the core said no.
+    for (const line of this.#turnLog) {
+      if (line.event === "request-refused" && line.server) {
+        // Asking again for a server already drained is answered done: the operation may go ahead.
+        const drained = after.servers[line.server]?.state === "down";
+        this.#respond(line.server, drained ? "done" : "refused", line.reason);
+      }
+      if (line.event === "server-draining" && line.server) this.#respond(line.server, "accepted", line.reason);
+    }
+    for (const [server] of this.#requests) {
+      const st = after.servers[server]?.state;
+      if (st !== "draining" && st !== "suspect" && !this.#responses.has(server) && !this.#turnLog.some((l) => l.server === server && l.event === "server-draining")) {
+        // The drain ended without a proceed (the server failed meanwhile, or was already drained).
+        if (st === "down" || st === "removed") this.#respond(server, "done", `${server} is ${st}`);
+        else if (st === "failed" || st === "fencing" || st === "fenced") this.#respond(server, "refused", `${server} is ${st}`);
+      }
+    }
+    writeStatusFile(statusFilePath(this.config), this.status());
+  }
+
+  // ---- WatchdogEnvironment -----------------------------------------------------------------------------
+
+  now(): number {
+    return Date.now();
+  }
+
+  collect(): Observation[] {
+    const obs = this.#inbox;
+    this.#inbox = [];
+    return obs;
+  }
+
+  persist(stateJson: string): void {
+    writeStateFile(this.config.stateFile, stateJson);
+  }
+
+  report(lines: LogLine[]): void {
+    for (const l of lines) {
+      this.#turnLog.push(l);
+      this.#events.push(l);
+      const fields = { event: l.event, server: l.server, guest: l.guest, t: l.t, loud: l.loud };
+      if (l.loud) this.log.warn(fields, l.reason);
+      else this.log.info(fields, l.reason);
+      this.#onLog?.(l);
+    }
+    if (this.#events.length > EVENTS_KEPT) this.#events.splice(0, this.#events.length - EVENTS_KEPT);
+  }
+
+  execute(actions: Action[]): void {
+    for (const a of actions) {
+      switch (a.kind) {
+        case "fence":
+          this.#fence(a.server);
+          break;
+        case "start":
+          this.#command(a.server, () => {
+            const rec = this.#record(a.guest);
+            return xmCreate(rec.vmCfgPath);
+          }, this.config.commands.startTimeoutMs, (ok, detail) => ({ kind: "start-result", guest: a.guest, server: a.server, ok, detail }));
+          break;
+        case "migrate":
+          this.#command(a.from, () => xmMigrate(a.guest, this.#serverRecord(a.to).address, true), this.config.commands.migrateTimeoutMs, (ok, detail) => ({ kind: "migrate-result", guest: a.guest, from: a.from, to: a.to, ok, detail }));
+          break;
+        case "stop":
+          this.#command(a.server, () => xmShutdown(a.guest, true), this.config.commands.stopTimeoutMs, (ok, detail) => ({ kind: "stop-result", guest: a.guest, server: a.server, ok, detail }));
+          break;
+        case "proceed":
+          this.#respond(a.server, "done", `drained: ${a.op} may go ahead`);
+          break;
+        case "mark":
+          this.#marks.guests[a.guest] = { state: a.state, reason: a.reason };
+          break;
+        case "mark-server":
+          this.#marks.servers[a.server] = { state: a.state, reason: a.reason };
+          break;
+      }
+    }
+  }
+
+  #record(guest: string): GuestRecord {
+    const r = this.#state!.records[guest];
+    if (!r) throw new Error(`no HA record for guest ${guest}`);
+    return r;
+  }
+  #serverRecord(name: string): PoolServer {
+    const s = this.#state!.pool.servers.find((x) => x.name === name);
+    if (!s) throw new Error(`server ${name} is not in the pool record`);
+    return s;
+  }
+
+  #track<T>(p: Promise<T>): void {
+    this.#inFlight.add(p);
+    p.finally(() => this.#inFlight.delete(p)).catch(() => undefined);
+  }
+
+  #command(server: string, build: () => readonly string[], timeoutMs: number, result: (ok: boolean, detail?: string) => Observation): void {
+    let limit = this.#actionLimits.get(server);
+    if (!limit) this.#actionLimits.set(server, (limit = pLimit(ACTIONS_PER_SERVER)));
+    const p = limit(async () => {
+      const argv = build();
+      const t0 = Date.now();
+      try {
+        await this.ssh.exec(this.#endpoint(this.#serverRecord(server)), argv, { timeoutMs });
+        this.log.info({ event: "command-done", server, command: argv.join(" "), ms: Date.now() - t0 }, `${server}: ${argv.join(" ")}`);
+        this.#inbox.push(result(true));
+      } catch (e) {
+        const detail = e instanceof RemoteCommandError ? (e.stderr.trim() || e.message).split("\n").slice(-2).join(" ") : (e as Error).message;
+        this.log.warn({ event: "command-failed", server, command: argv.join(" "), err: detail, ms: Date.now() - t0 }, `${server}: ${argv.join(" ")} failed`);
+        this.#inbox.push(result(false, detail));
+      }
+    });
+    this.#track(p);
+  }
+
+  #fence(server: string): void {
+    const f = fenceFor(this.config, server);
+    if (!f) {
+      this.#inbox.push({ kind: "fence-result", server, outcome: "failed", detail: "no fence command configured" });
+      return;
+    }
+    const s = this.#serverRecord(server);
+    this.log.warn({ event: "fence-command", server }, `fencing ${server}`);
+    const p = runFence(f, { name: s.name, address: s.address }, this.#state!.pool.timing.fenceTimeoutMs).then((r) => {
+      this.log.warn({ event: "fence-command-result", server, outcome: r.outcome, ms: r.ms, detail: r.detail }, `fence of ${server}: ${r.outcome}`);
+      this.#inbox.push({ kind: "fence-result", server, outcome: r.outcome, detail: r.detail });
+    });
+    this.#track(p);
+  }
+}

@@ -1,0 +1,186 @@
+// What `ovm-ha status` shows: a snapshot of the watchdog's beliefs (servers, HA guests, last events) built from
+// the manager state each turn, written beside the state file, and rendered as a table or JSON.
+import type { ManagerState } from "./core/manager";
+import type { GuestMark, LogLine, ServerMark } from "./core/types";
+import { renderLogLine } from "./core/types";
+
+export const STATUS_FORMAT_VERSION = 1;
+
+export interface ServerStatusRow {
+  name: string;
+  role: string;
+  fence: string;
+  state: string;
+  since: number;
+  note?: string;
+  loud?: boolean;
+}
+
+export interface GuestStatusRow {
+  name: string;
+  state: string;
+  server?: string;
+  wanted: "running" | "stopped";
+  since?: number;
+  priority: number;
+  note?: string;
+  loud?: boolean;
+}
+
+export interface WatchdogStatus {
+  formatVersion: typeof STATUS_FORMAT_VERSION;
+  updatedAt: number;
+  daemon: { pid: number; startedAt: number; heartbeatIntervalMs: number };
+  pool: { name: string; generation: number; haEnabled: boolean; quorum: boolean };
+  servers: ServerStatusRow[];
+  guests: GuestStatusRow[];
+  /** Problems reading the records (invalid files, no server answering). */
+  problems: string[];
+  events: LogLine[];
+}
+
+export interface Marks {
+  servers: Record<string, { state: ServerMark; reason: string }>;
+  guests: Record<string, { state: GuestMark; reason: string }>;
+}
+
+export function buildStatus(
+  state: ManagerState,
+  marks: Marks,
+  events: LogLine[],
+  problems: string[],
+  daemon: WatchdogStatus["daemon"],
+  now: number,
+): WatchdogStatus {
+  const servers: ServerStatusRow[] = state.pool.servers.map((ps) => {
+    const st = state.servers[ps.name];
+    const row: ServerStatusRow = { name: ps.name, role: ps.role, fence: ps.fence.method, state: st?.state ?? "unknown", since: st?.since ?? now };
+    const mark = marks.servers[ps.name];
+    if (!st) return row;
+    if (!state.quorum) {
+      row.note = "watchdog lost the majority of the pool: fencing nobody, starting nothing";
+      row.loud = true;
+    } else if (st.state === "failed" && mark && (mark.state === "fence-unavailable" || mark.state === "fence-failed")) {
+      row.note = mark.reason;
+      row.loud = true;
+    } else if (st.state === "failed") row.note = `${st.misses} heartbeats missed`;
+    else if (st.state === "suspect") row.note = `missed ${st.misses} heartbeat(s)`;
+    else if (st.state === "fencing") row.note = st.fence?.leaseUntil !== undefined ? `waiting for its lease to expire at ${clock(st.fence.leaseUntil)}` : `power fence in flight (attempt ${st.fence?.attempt ?? 1})`;
+    else if (st.state === "fenced") row.note = "known off: its guests are free to start elsewhere";
+    else if (st.state === "draining") row.note = `${st.planned ?? "planned operation"} requested: migrating its HA guests away`;
+    else if (st.state === "down") row.note = "drained: the planned operation may go ahead";
+    else if (st.state === "recovering") row.note = `not a target before ${clock(st.since + state.pool.timing.stabilityMs)}`;
+    else if (st.state === "up" && st.lastOkAt === undefined) row.note = "no heartbeat answered yet";
+    else if (st.state === "up" && st.freeMemoryMb !== undefined) row.note = `${st.freeMemoryMb} of ${st.totalMemoryMb} MB free`;
+    return row;
+  });
+  const guests: GuestStatusRow[] = Object.keys(state.guests)
+    .sort()
+    .map((name) => {
+      const e = state.guests[name];
+      const st = e.status;
+      const rec = state.records[name];
+      const row: GuestStatusRow = { name, state: st.state, wanted: st.state === "stopped" ? "stopped" : "running", priority: rec?.priority ?? 0 };
+      if ("since" in st) row.since = st.since;
+      const mark = marks.guests[name];
+      switch (st.state) {
+        case "running":
+          row.server = st.server;
+          break;
+        case "held":
+          row.server = st.server;
+          row.note = mark?.state === "held" ? mark.reason : `left on ${st.server} until it is known off`;
+          row.loud = mark?.state === "held";
+          break;
+        case "starting":
+          row.server = st.server;
+          row.note = `xm create on ${st.server} in progress`;
+          break;
+        case "migrating":
+          row.server = st.from;
+          row.note = `live migration ${st.from} -> ${st.to} in progress`;
+          break;
+        case "stopping":
+          row.server = st.server;
+          row.note = `shutting down on ${st.server} so it can go`;
+          break;
+        case "powered-off":
+          row.note = `pending: ${st.reason}`;
+          break;
+        case "error":
+          row.note = st.reason;
+          row.loud = true;
+          break;
+        case "stopped":
+          row.note = "shut down outside HA: not restarted";
+          break;
+        case "unknown":
+          row.note = "not seen running yet";
+          break;
+      }
+      return row;
+    });
+  return {
+    formatVersion: STATUS_FORMAT_VERSION,
+    updatedAt: now,
+    daemon,
+    pool: { name: state.pool.name, generation: state.pool.generation, haEnabled: state.pool.haEnabled, quorum: state.quorum },
+    servers,
+    guests,
+    problems,
+    events,
+  };
+}
+
+function clock(t: number): string {
+  return new Date(t).toISOString().slice(11, 19);
+}
+
+function ago(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 120) return `${s}s ago`;
+  if (s < 7200) return `${Math.round(s / 60)}m ago`;
+  return `${Math.round(s / 3600)}h ago`;
+}
+
+function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : (c ?? "").padEnd(widths[i]))).join("  ").trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+/** The human table: pool line, servers, HA guests, last events. `now` for the "ago" columns. */
+export function renderStatus(s: WatchdogStatus, now: number, maxEvents = 10): string {
+  const out: string[] = [];
+  const stale = now - s.updatedAt > Math.max(5000, 5 * s.daemon.heartbeatIntervalMs);
+  out.push(
+    `pool ${s.pool.name} (generation ${s.pool.generation}): HA ${s.pool.haEnabled ? "on" : "OFF"}, ${s.pool.quorum ? "quorum ok" : "!! QUORUM LOST"}; ` +
+      `watchdog pid ${s.daemon.pid}, last turn ${ago(now - s.updatedAt)}${stale ? " !! STALE: is the watchdog running?" : ""}`,
+  );
+  out.push("");
+  out.push(
+    ...table(
+      ["SERVER", "ROLE", "FENCE", "STATE", "SINCE", "NOTE"],
+      s.servers.map((r) => [r.name, r.role, r.fence, r.loud ? `${r.state} !!` : r.state, `${clock(r.since)} (${ago(now - r.since)})`, r.note ?? ""]),
+    ),
+  );
+  out.push("");
+  if (s.guests.length === 0) out.push("no HA guests");
+  else
+    out.push(
+      ...table(
+        ["GUEST", "STATE", "SERVER", "WANTED", "PRIO", "SINCE", "NOTE"],
+        s.guests.map((g) => [g.name, g.loud ? `${g.state} !!` : g.state, g.server ?? "-", g.wanted, String(g.priority), g.since ? ago(now - g.since) : "-", g.note ?? ""]),
+      ),
+    );
+  if (s.problems.length) {
+    out.push("", "PROBLEMS");
+    for (const p of s.problems) out.push(`  !! ${p}`);
+  }
+  const events = s.events.slice(-maxEvents);
+  if (events.length) {
+    out.push("", "LAST EVENTS");
+    for (const e of events) out.push(`  ${clock(e.t)} ${renderLogLine({ ...e, t: 0 }).replace(/^t=0 /, "")}`);
+  }
+  return out.join("\n") + "\n";
+}
