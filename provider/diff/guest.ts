@@ -42,6 +42,9 @@ export function guestChanges(olds: Record<string, unknown>, news: Record<string,
  */
 export function diffGuest(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): DiffResult {
   const { updates, replaces } = guestChanges(olds, news);
+  // Read found the guest stopped (destroyed by hand, or a create that failed part-way): an update starts it
+  // again. Where it runs is never compared.
+  if (olds?.running === false) updates.push("running");
   // An identity not yet known (preview) may turn out the same: answer as if it were.
   const maybeSame = (o: unknown, n: unknown) => isUnknown(n) || deepEqual(o, n);
   const newPoolName = isUnknown(news?.pool) ? news.pool : rec(news?.pool).name;

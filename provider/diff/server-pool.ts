@@ -9,6 +9,10 @@ export const SERVER_POOL_DIFF: DiffTable = {
   members: "update",
   ha: "update",
   watchdog: "update",
+  /** Where the HA record lives: a new cluster root is another pool's storage. */
+  clusterRoot: "replace",
+  timing: "update",
+  fence: "update",
 };
 
 export function serverPoolChanges(olds: Record<string, unknown>, news: Record<string, unknown>): PropertyChanges {
@@ -18,5 +22,7 @@ export function serverPoolChanges(olds: Record<string, unknown>, news: Record<st
 /** Pulumi diff for ServerPool. Replacing deletes first: a server belongs to one pool at a time. */
 export function diffServerPool(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): DiffResult {
   const { updates, replaces } = serverPoolChanges(olds, news);
+  // A create that failed part-way (or a record found missing by read) is converged by an update.
+  if (olds?.complete === false && !updates.includes("complete")) updates.push("complete");
   return { changes: updates.length + replaces.length > 0, replaces, deleteBeforeReplace: replaces.length > 0 };
 }

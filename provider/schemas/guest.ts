@@ -37,6 +37,10 @@ export const guestPoolSchema = z
     name: unknownOr(poolNameSchema),
     master: unknownOr(serverSchema),
     members: unknownOr(z.array(serverSchema, { error: "must be a list of servers {name, address, port}" })).default([]),
+    /** The pool's HA flag (ServerPool output `ha`): HA applies only when the pool and the guest have it on. */
+    ha: unknownOr(z.boolean({ error: "must be true or false" })).optional(),
+    /** The pool's cluster root (ServerPool output `clusterRoot`): read finds the pool's HA record there. */
+    clusterRoot: unknownOr(absolutePathSchema).optional(),
   })
   .strict();
 

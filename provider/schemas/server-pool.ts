@@ -1,7 +1,8 @@
 // ServerPool inputs: the pool master and members, the cluster they form, the pool's HA flag, watchdog timing.
 import { z } from "zod";
-import { ALWAYS, asRecord, checkWith, findDuplicateServerFields, CheckResult, Known, parseKnown, serverSchema, unknownOr } from "./common";
+import { absolutePathSchema, ALWAYS, asRecord, checkWith, findDuplicateServerFields, CheckResult, isUnknown, Known, parseKnown, serverNameSchema, serverSchema, unknownOr } from "./common";
 import { clusterNameSchema } from "./cluster";
+import { FenceMethodSchema, TimingSchema } from "../../watchdog/core/ha-record";
 
 /** Pool names: 1..32 of [A-Za-z0-9_-], starting with a letter or digit (used in paths and log lines). */
 export const POOL_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
@@ -51,6 +52,15 @@ export const serverPoolSchema = z
     /** The pool's HA flag: guests fail over only when both the pool and the guest have HA on. */
     ha: unknownOr(z.boolean({ error: "must be true or false" })).default(false),
     watchdog: watchdogTimingSchema.prefault({}),
+    /**
+     * The Cluster's `clusterRoot` output (e.g. /OVS/<UUID>): the shared directory where the pool's HA record is
+     * written (<clusterRoot>/.ovm-ha/pool.json). Required to create a pool (checked by the ServerPool provider).
+     */
+    clusterRoot: unknownOr(absolutePathSchema).optional(),
+    /** The HA watchdog's timing, written into the HA record as is (see watchdog/core/HA-RECORD.md). */
+    timing: unknownOr(TimingSchema),
+    /** How each server is fenced, by server name; servers not listed fence by `none`. */
+    fence: unknownOr(z.record(serverNameSchema, FenceMethodSchema, { error: "must map server names to {method: power|lease|none}" })).default({}),
   })
   .strict()
   .superRefine((raw, ctx) => {
@@ -64,6 +74,19 @@ export const serverPoolSchema = z
         path: d.index === 0 ? ["master", d.key] : ["members", d.index - 1, d.key],
         message: `must be unique in the pool: ${d.key} already used by ${where(d.firstIndex)}`,
       });
+    }
+    const fence = asRecord(p.fence);
+    const names = [asRecord(p.master).name, ...p.members.map((m) => asRecord(m).name)];
+    if (names.every((n) => typeof n === "string" && !isUnknown(n))) {
+      for (const key of Object.keys(fence)) {
+        if (!names.includes(key)) ctx.addIssue({ code: "custom", path: ["fence", key], message: `must be a server of the pool (${names.join(", ")})` });
+      }
+    }
+    const timing = asRecord(p.timing);
+    if (!isUnknown(p.timing) && timing.leaseMs === undefined) {
+      for (const [key, f] of Object.entries(fence)) {
+        if (asRecord(f).method === "lease") ctx.addIssue({ code: "custom", path: ["fence", key], message: "fences by lease, so timing.leaseMs is required" });
+      }
     }
   }, ALWAYS);
 

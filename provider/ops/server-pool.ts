@@ -1,0 +1,221 @@
+// ServerPool operations (seed 9.1, 9.4): verify every server, propagate the repositories and cluster.conf from
+// the master, install the planned-shutdown hook on every server, and write the pool's HA record on the shared
+// storage. Loaded by the thin provider object at call time (provider/runtime/provider-object.ts).
+import type * as pulumi from "@pulumi/pulumi";
+import { isUnknown } from "../schemas/common";
+import { checkServerPool, KnownServerPoolInputs, parseServerPoolInputs } from "../schemas/server-pool";
+import { diffServerPool } from "../diff/server-pool";
+import { PartialFailureError } from "../runtime/init-failed";
+import { onEachServer, removeFile } from "../runtime/remote";
+import type { ServerEndpoint } from "../ssh";
+import { evacuate, Move } from "./server-pool/evacuate";
+import { buildPoolRecord, poolRecordPath, readPoolRecord, renderPoolRecord, writePoolRecord } from "./server-pool/pool-record";
+import { endpointOf, KnownServer, poolServers } from "./server-pool/pool-servers";
+import { masterFiles, propagateTo } from "./server-pool/propagate";
+import { withRunStats } from "./server-pool/run-stats-file";
+import { probeServer, reasonOf } from "./server-pool/server-probe";
+import { HOOK_SCRIPT, installHook, removeHook } from "./server-pool/shutdown-hook";
+import { ServerFacts, verifyServers } from "./server-pool/verify-servers";
+
+type Bag = Record<string, unknown>;
+
+/** Version of the outputs' layout, for later releases reading this state. */
+export const SERVER_POOL_STATE_VERSION = 1;
+/** The hook waits this long for the drain before the shutdown goes on. */
+export const DRAIN_TIMEOUT_SECONDS = 240;
+/** Guests' files live in the repository's running_pool (the cluster root's, linked at /OVS/running_pool). */
+export const REPOSITORY = "/OVS";
+
+const INPUT_KEYS = ["name", "master", "members", "cluster", "ha", "watchdog", "clusterRoot", "timing", "fence"] as const;
+
+export function pickInputs(props: Bag): Bag {
+  const out: Bag = {};
+  for (const k of INPUT_KEYS) if (props?.[k] !== undefined) out[k] = props[k];
+  return out;
+}
+
+type Inputs = KnownServerPoolInputs & { clusterRoot: string };
+
+function parse(bag: Bag): Inputs {
+  const p = parseServerPoolInputs(pickInputs(bag));
+  if (p.clusterRoot === undefined) {
+    throw new Error("ServerPool: clusterRoot is required: the Cluster's clusterRoot output (e.g. /OVS/<UUID>), where the HA record is written");
+  }
+  return p as Inputs;
+}
+
+export interface ServerPoolOutputs extends Bag {
+  servers: ServerFacts[];
+  haRecordPath: string;
+  haRecordGeneration: number;
+  hookPath: string;
+  /** What a Guest needs of its pool: pass it as the Guest's `pool`. */
+  guestPool: Bag;
+  /** False when a create stopped part-way: the next update converges everything. */
+  complete: boolean;
+  /** False when read found the HA record different from what the inputs describe. */
+  recordInSync: boolean;
+  stateVersion: number;
+}
+
+function outputsOf(p: Inputs, facts: ServerFacts[], generation: number, complete: boolean): ServerPoolOutputs {
+  return {
+    ...(p as unknown as Bag),
+    servers: facts,
+    haRecordPath: poolRecordPath(p.clusterRoot),
+    haRecordGeneration: generation,
+    hookPath: HOOK_SCRIPT,
+    guestPool: { name: p.name, master: p.master, members: p.members, ha: p.ha, clusterRoot: p.clusterRoot },
+    complete,
+    recordInSync: true,
+    stateVersion: SERVER_POOL_STATE_VERSION,
+  };
+}
+
+const names = (p: { master: KnownServer; members: KnownServer[] }) => poolServers(p).map((s) => s.name);
+
+export async function check(olds: Bag, news: Bag): Promise<pulumi.dynamic.CheckResult> {
+  const r = checkServerPool(olds, news);
+  const failures = [...r.failures];
+  const root = (r.inputs as Bag).clusterRoot;
+  if (root === undefined && !failures.some((f) => f.property === "clusterRoot")) {
+    failures.push({ property: "clusterRoot", reason: "is required: the Cluster's clusterRoot output (e.g. /OVS/<UUID>), where the pool's HA record is written" });
+  }
+  return { inputs: r.inputs as Bag, failures };
+}
+
+export async function diff(id: string, olds: Bag, news: Bag): Promise<pulumi.dynamic.DiffResult> {
+  return diffServerPool(id, olds, news);
+}
+
+/** Propagation to members, the hook on the given servers, then the record: the steps that change servers. */
+async function converge(p: Inputs, targets: ServerEndpoint[], clusterConf: string, done: string[]): Promise<number> {
+  const master = endpointOf(p.master);
+  const members = targets.filter((s) => s.name !== master.name);
+  if (members.length > 0) {
+    const files = await masterFiles(master, clusterConf);
+    await onEachServer("propagating the repositories and cluster.conf", members, (m) => propagateTo(m, files));
+    done.push(`propagated to ${members.map((m) => m.name).join(", ")}`);
+  }
+  const record = poolRecordPath(p.clusterRoot);
+  await onEachServer("installing the planned-shutdown hook", targets, (s) =>
+    installHook(s, { server: s.name, clusterRoot: p.clusterRoot, timeoutSeconds: DRAIN_TIMEOUT_SECONDS }),
+  );
+  done.push(`hook installed on ${targets.map((s) => s.name).join(", ")}`);
+  const { generation } = await writePoolRecord(master, record, p);
+  done.push(`HA record at generation ${generation}`);
+  return generation;
+}
+
+export async function create(inputs: Bag): Promise<pulumi.dynamic.CreateResult> {
+  const p = parse(inputs);
+  const servers = poolServers(p).map(endpointOf);
+  return withRunStats(names(p), async () => {
+    // Nothing changes before every server passed (seed 9.4: errors are displayed, the pool is not enabled).
+    const { facts, clusterConf } = await verifyServers(servers, { pool: p.name, clusterRoot: p.clusterRoot, cluster: p.cluster, master: p.master.name, allServers: names(p) });
+    const done: string[] = [];
+    try {
+      const generation = await converge(p, servers, clusterConf, done);
+      return { id: p.name, outs: outputsOf(p, facts, generation, true) };
+    } catch (e) {
+      throw new PartialFailureError(
+        `server pool ${p.name}: create stopped part-way (${done.join("; ") || "nothing done"}): ${(e as Error).message}\nThe next up resumes it.`,
+        p.name,
+        outputsOf(p, facts, 0, false),
+        [(e as Error).message],
+      );
+    }
+  });
+}
+
+export async function update(id: string, olds: Bag, news: Bag): Promise<pulumi.dynamic.UpdateResult> {
+  const p = parse(news);
+  const old = pickInputs(olds) as unknown as Inputs;
+  const oldServers: KnownServer[] = [old.master, ...((old.members as KnownServer[] | undefined) ?? [])].filter(Boolean);
+  const newServers = poolServers(p);
+  const same = (a: KnownServer, b: KnownServer) => a.address === b.address && a.port === b.port && a.hostKeyFingerprint === b.hostKeyFingerprint;
+  const complete = olds.complete !== false && old.master?.name === p.master.name;
+  const added = newServers.filter((s) => !complete || !oldServers.some((o) => o.name === s.name && same(o, s)));
+  const removed = oldServers.filter((o) => !newServers.some((s) => s.name === o.name));
+  const oldFacts = Array.isArray(olds.servers) ? (olds.servers as ServerFacts[]) : [];
+  return withRunStats([...names(p), ...removed.map((s) => s.name)], async () => {
+    const master = endpointOf(p.master);
+    if (added.length === 0 && removed.length === 0) {
+      // HA flag, timing or fencing: the record only (the watchdog reloads it; no restart).
+      const { generation } = await writePoolRecord(master, poolRecordPath(p.clusterRoot), p);
+      const facts = newServers.map((s) => oldFacts.find((f) => f.name === s.name)!).filter(Boolean);
+      return { outs: outputsOf(p, facts, generation, true) };
+    }
+    const toVerify = [p.master, ...added.filter((s) => s.name !== p.master.name)].map(endpointOf);
+    const { facts: newFacts, clusterConf } = await verifyServers(toVerify, { pool: p.name, clusterRoot: p.clusterRoot, cluster: p.cluster, master: p.master.name, allServers: names(p) });
+    const facts = newServers.map((s) => newFacts.find((f) => f.name === s.name) ?? oldFacts.find((f) => f.name === s.name)!).filter(Boolean);
+    const done: string[] = [];
+    try {
+      // Guests leave the servers first (a stranded guest fails here, before anything moved).
+      const moves: Move[] = await evacuate(removed.map(endpointOf), newServers.map(endpointOf), { pool: p.name, repository: REPOSITORY, master });
+      if (moves.length) done.push(`migrated ${moves.map((m) => `${m.guest} ${m.from}->${m.to}`).join(", ")}`);
+      const generation = await converge(p, added.map(endpointOf), clusterConf, done);
+      if (removed.length) {
+        await onEachServer("removing the planned-shutdown hook", removed.map(endpointOf), (s) => removeHook(s));
+        done.push(`hook removed from ${removed.map((s) => s.name).join(", ")}`);
+      }
+      return { outs: outputsOf(p, facts, generation, true) };
+    } catch (e) {
+      if (done.length === 0 && e instanceof Error && e.name !== "ServersError" && /nothing was changed/.test(e.message)) throw e;
+      // The old outputs stay the state: the next update recomputes the same changes, each step being idempotent.
+      throw new PartialFailureError(
+        `server pool ${p.name}: update stopped part-way (${done.join("; ") || "nothing done"}): ${(e as Error).message}\nThe next up resumes it.`,
+        id,
+        olds,
+        [(e as Error).message],
+      );
+    }
+  });
+}
+
+export async function read(id: string, props: Bag): Promise<pulumi.dynamic.ReadResult> {
+  const p = pickInputs(props) as unknown as Inputs;
+  const servers = poolServers({ master: p.master, members: (p.members as KnownServer[]) ?? [] });
+  return withRunStats(servers.map((s) => s.name), async () => {
+    const master = endpointOf(p.master);
+    const recordPath = poolRecordPath(p.clusterRoot);
+    const out: Bag = { ...props };
+    // Facts of servers that do not answer are kept as they were: a server down is not a change of the pool.
+    const probes = await Promise.all(servers.map((s) => probeServer(endpointOf(s)).catch(() => undefined)));
+    const oldFacts = Array.isArray(props.servers) ? (props.servers as ServerFacts[]) : [];
+    out.servers = servers.map((s, i) => {
+      const pr = probes[i];
+      return pr ? { name: s.name, totalMemoryMb: pr.info.totalMemoryMb, nrCpus: pr.info.nrCpus } : oldFacts.find((f) => f.name === s.name);
+    }).filter(Boolean);
+    out.unreachableServers = servers.filter((_, i) => !probes[i]).map((s) => s.name);
+    try {
+      const { record } = await readPoolRecord(master, recordPath);
+      if (!record) {
+        out.recordInSync = false;
+        out.haRecordGeneration = 0;
+      } else {
+        out.haRecordGeneration = record.generation;
+        // The flag as the watchdog sees it: a hand edit shows as drift of `ha`.
+        out.ha = record.haEnabled;
+        const expected = renderPoolRecord(buildPoolRecord(parse(props), record.generation));
+        out.recordInSync = expected === renderPoolRecord(record);
+      }
+    } catch (e) {
+      // Master unreachable: the record cannot be read; keep what state says.
+      out.recordReadError = reasonOf(e);
+    }
+    return { id, props: out };
+  });
+}
+
+export async function delete_(id: string, props: Bag): Promise<void> {
+  const p = pickInputs(props) as unknown as Inputs;
+  const servers = poolServers({ master: p.master, members: (p.members as KnownServer[]) ?? [] }).map(endpointOf);
+  await withRunStats(servers.map((s) => s.name), async () => {
+    // The Guests of the pool depend on it and are deleted first; repositories and cluster.conf belong to the
+    // Cluster. The pool's own traces are the record and the hooks.
+    if (p.clusterRoot) await removeFile(endpointOf(p.master), poolRecordPath(p.clusterRoot));
+    await onEachServer("removing the planned-shutdown hook", servers, (s) => removeHook(s));
+  });
+}
+export { delete_ as delete };
