@@ -7,7 +7,7 @@ import { DiffResult, DiffTable, diffProperties, normalizeForDiff, PropertyChange
 /** Turning overwrite on means "re-format": preview shows it as a replace. Turning it off changes nothing on disk. */
 const overwriteRule = (_o: unknown, n: unknown) => (n === true ? "replace" : "update");
 
-const common: DiffTable = { kind: "replace", mountPoint: "update", servers: "update" };
+const common: DiffTable = { kind: "replace", mountPoint: "update", mount: "update", servers: "update" };
 const formatOnce: DiffTable = { format: "replace", partition: "replace", overwrite: overwriteRule };
 
 export const SHARED_DISK_DIFF: Readonly<Record<SharedDiskKind, DiffTable>> = {

@@ -59,6 +59,12 @@ export type Ocfs2FormatInput = z.output<typeof ocfs2FormatSchema>;
 const common = {
   /** Where every server mounts the disk (the seed chapter's /OVS/remote). */
   mountPoint: unknownOr(absolutePathSchema).default("/OVS/remote"),
+  /**
+   * Mount the disk at mountPoint on every server (with fstab lines). false prepares the disk only (logged in,
+   * partitioned, formatted): for a disk that a Cluster registers as its repository (ovs-makerepo mounts it at
+   * /OVS/<UUID>, and a device is mounted once per server).
+   */
+  mount: unknownOr(z.boolean({ error: "must be true or false" })).default(true),
   servers: unknownOr(z.array(serverSchema, { error: "must be a list of servers {name, address, port}" }).min(1, { error: "must list at least one server" })),
 };
 

@@ -1,0 +1,67 @@
+// Mounting on one server (seed 9.2.2 step 3, 9.2.3): the fstab line in the ovm-ha block (written atomically with
+// a backup, and only when it differs), the mount point, and the mount itself; and the reverse for delete.
+import { mountCmd, serviceO2cb, umountCmd } from "../../commands";
+import { findMount, MountEntry, parseMtab, parseO2cbStatus } from "../../parsers";
+import { FstabEntry } from "../../render/fstab";
+import { ensureFile, readFile, run } from "../../runtime/remote";
+import { shellWithArgs, ServerEndpoint } from "../../ssh";
+import { entryFor, withEntry, withoutEntry } from "./fstab-block";
+
+export const FSTAB = "/etc/fstab";
+export const MTAB = "/etc/mtab";
+
+/** fstab edits of one server are made one at a time within this process (several SharedDisks share the block). */
+const fstabQueues = new Map<string, Promise<unknown>>();
+function serialized<T>(server: ServerEndpoint, fn: () => Promise<T>): Promise<T> {
+  const key = `${server.address}:${server.port}`;
+  const prev = fstabQueues.get(key) ?? Promise.resolve();
+  const next = prev.catch(() => undefined).then(fn);
+  fstabQueues.set(key, next);
+  return next;
+}
+
+export async function readMounts(server: ServerEndpoint): Promise<MountEntry[]> {
+  return parseMtab((await readFile(server, MTAB)) ?? "", MTAB);
+}
+
+export async function readFstabText(server: ServerEndpoint): Promise<string> {
+  return (await readFile(server, FSTAB)) ?? "";
+}
+
+export async function ensureFstabEntry(server: ServerEndpoint, entry: FstabEntry): Promise<boolean> {
+  return serialized(server, async () => (await ensureFile(server, FSTAB, withEntry(await readFstabText(server), entry), { backup: true })) === "written");
+}
+
+/** Removes the block's line for the mount point when it names `device` (another resource's line is left alone). */
+export async function removeFstabEntry(server: ServerEndpoint, mountPoint: string, device: string | undefined): Promise<boolean> {
+  return serialized(server, async () => {
+    const text = await readFstabText(server);
+    const e = entryFor(text, mountPoint);
+    if (!e || (device !== undefined && e.device !== device)) return false;
+    return (await ensureFile(server, FSTAB, withoutEntry(text, mountPoint), { backup: true })) === "written";
+  });
+}
+
+export async function o2cbOnline(server: ServerEndpoint): Promise<boolean> {
+  return parseO2cbStatus((await run(server, serviceO2cb("status"))).stdout).online;
+}
+
+/** Mounts `source` at `mountPoint` unless it is mounted there already; another source there is an error. */
+export async function ensureMounted(server: ServerEndpoint, entry: FstabEntry): Promise<boolean> {
+  const current = findMount(await readMounts(server), entry.mountPoint);
+  if (current) {
+    if (current.source === entry.device) return false;
+    throw new Error(`${entry.mountPoint} on ${server.name} already has ${current.source} (${current.fsType}) mounted, not ${entry.device}`);
+  }
+  await run(server, shellWithArgs('[ -d "$1" ] || mkdir -p -- "$1"', entry.mountPoint), { write: true });
+  await run(server, mountCmd({ source: entry.device, mountPoint: entry.mountPoint, fsType: entry.type, options: [...entry.options] }), { write: true });
+  return true;
+}
+
+/** Unmounts `mountPoint` when `source` is what is mounted there. Returns whether it unmounted. */
+export async function unmountIfOurs(server: ServerEndpoint, mountPoint: string, source: string | undefined): Promise<boolean> {
+  const current = findMount(await readMounts(server), mountPoint);
+  if (!current || (source !== undefined && current.source !== source)) return false;
+  await run(server, umountCmd(mountPoint), { write: true });
+  return true;
+}
