@@ -1,0 +1,166 @@
+// ServerPool end to end on the lab, through the engine harness and the SDK's real dynamic-provider host:
+// verification reports every problem at once, propagation from the master, the HA record, the drain hook,
+// an idempotent re-run, adding a server, and removing a server whose guests are migrated away first.
+import { expect } from "chai";
+import * as fs from "fs";
+import * as path from "path";
+import { OperationResult, Stack } from "../engine";
+import { startTestLab, TestLab } from "../support/lab";
+import { ServerPool } from "../../provider/resources/server-pool";
+import { PoolRecordSchema } from "../../watchdog/core/ha-record";
+import { formatClusterConf } from "../../provider/parsers";
+
+const projectDir = path.resolve(__dirname, "../../..");
+
+describe("ServerPool on the lab (engine harness)", function () {
+  this.timeout(170000);
+  let lab: TestLab;
+  let stack: Stack;
+  let root = "";
+  const names = () => lab.info.servers.map((s) => s.name);
+  const srv = (i: number) => ({ name: lab.info.servers[i].name, address: lab.info.servers[i].address });
+  const sh = async (server: string, script: string) => {
+    const r = await lab.inServer(server, ["sh", "-c", script]);
+    if (r.code !== 0) throw new Error(`${server}: ${script}: ${r.stderr}${r.stdout}`);
+    return r.stdout;
+  };
+  const ok = (r: OperationResult) => {
+    expect(r.errors, JSON.stringify(r.errors)).to.deep.equal([]);
+    return r;
+  };
+  const program = (o: { members: number[]; ha?: boolean }) => () => {
+    new ServerPool("pool", { name: "pool1", master: srv(0), members: o.members.map(srv), cluster: "ocfs2", clusterRoot: root, ha: o.ha ?? true });
+  };
+  /** A full cluster.conf of all lab servers, o2cb online; the NFS cluster root registered (ovs-makerepo) unless told. */
+  const prepare = async (i: number, o: { mount: boolean }) => {
+    const conf = formatClusterConf({
+      cluster: { name: "ocfs2", nodeCount: lab.info.servers.length, heartbeatMode: "local" },
+      nodes: lab.info.servers.map((s, n) => ({ name: s.name, number: n, ipAddress: s.address, ipPort: 7777, cluster: "ocfs2" })),
+    });
+    const name = lab.info.servers[i].name;
+    await sh(name, `mkdir -p /etc/ocfs2 && cat > /etc/ocfs2/cluster.conf <<'EOF2'\n${conf}EOF2\nservice o2cb online ocfs2 >/dev/null`);
+    if (o.mount) {
+      const out = await sh(name, `/usr/lib/ovs/ovs-makerepo ${lab.info.storage.nfs.export} C "pool root"`);
+      root = /mounted at (\S+)/.exec(out)![1];
+    }
+  };
+  const mtime = (server: string, file: string) => sh(server, `stat -c %Y.%Z ${file} 2>/dev/null || echo none`);
+
+  before(async () => {
+    lab = await startTestLab({ servers: 4, memoryMb: 4096 });
+    stack = new Stack({ project: "pool-lab", projectDir });
+    stack.setConfig("sshPrivateKey", fs.readFileSync(lab.info.privateKeyPath, "utf8"), { secret: true });
+    stack.setConfig("sshKnownHosts", lab.info.knownHostsPath);
+    await prepare(0, { mount: true });
+    await prepare(1, { mount: true });
+    // ovs3 and ovs4: o2cb online but the cluster root not mounted yet.
+    await prepare(2, { mount: false });
+    await prepare(3, { mount: false });
+  });
+  after(async () => {
+    await lab?.down();
+  });
+
+  it("create reports every server's problem in one error and changes nothing", async () => {
+    const r = await stack.up(program({ members: [1, 2, 3] }));
+    expect(r.errors).to.have.length(1);
+    const msg = r.errors[0].message;
+    expect(msg).to.match(/verification found 2 problem/);
+    expect(msg).to.include(`${names()[2]}: cluster root ${root} is not mounted`);
+    expect(msg).to.include(`${names()[3]}: cluster root ${root} is not mounted`);
+    expect(stack.resources.filter((x) => x.custom)).to.have.length(0);
+    expect(await sh(names()[0], `[ -e ${root}/.ovm-ha/pool.json ] && echo yes || echo no`)).to.equal("no\n");
+    expect(await sh(names()[1], "[ -e /etc/rc.d/init.d/ovm-ha-drain ] && echo yes || echo no")).to.equal("no\n");
+  });
+
+  it("create propagates from the master, writes a valid HA record and installs the hook", async () => {
+    // ovs2's copies differ from the master's: the master's win (seed 9.4).
+    await sh(names()[1], "rm -f /etc/ovs/repositories.options; echo '# stale' >> /etc/ocfs2/cluster.conf");
+    ok(await stack.up(program({ members: [1] })));
+    const s0 = names()[0];
+    const s1 = names()[1];
+    for (const f of ["/etc/ovs/repositories", "/etc/ovs/repositories.options", "/etc/ocfs2/cluster.conf"]) {
+      expect(await sh(s1, `cat ${f}`), f).to.equal(await sh(s0, `cat ${f}`));
+    }
+    const rec = PoolRecordSchema.parse(JSON.parse(await sh(s1, `cat ${root}/.ovm-ha/pool.json`)));
+    expect(rec.haEnabled).to.equal(true);
+    expect(rec.servers.map((s) => [s.name, s.role])).to.deep.equal([[s0, "master"], [s1, "member"]]);
+    expect(rec.generation).to.equal(1);
+    const outs = stack.resource("pool")!.outputs;
+    expect(outs.haRecordPath).to.equal(`${root}/.ovm-ha/pool.json`);
+    expect((outs.servers as { name: string; totalMemoryMb: number; nrCpus: number }[]).map((s) => [s.name, s.totalMemoryMb, s.nrCpus])).to.deep.equal([[s0, 4096, 4], [s1, 4096, 4]]);
+    for (const s of [s0, s1]) {
+      expect(await sh(s, "readlink /etc/rc.d/rc0.d/K01ovm-ha-drain; readlink /etc/rc.d/rc6.d/K01ovm-ha-drain; [ -x /etc/rc.d/init.d/ovm-ha-drain ] && echo x")).to.equal(
+        "/etc/rc.d/init.d/ovm-ha-drain\n/etc/rc.d/init.d/ovm-ha-drain\nx\n",
+      );
+      expect(await sh(s, "/etc/rc.d/init.d/ovm-ha-drain status && echo armed")).to.equal("armed\n");
+    }
+  });
+
+  it("a second up changes nothing on the servers (same files, same mtimes, same generation)", async () => {
+    const files = ["/etc/ovs/repositories.options", "/etc/ocfs2/cluster.conf", "/etc/rc.d/init.d/ovm-ha-drain", `${root}/.ovm-ha/pool.json`];
+    const before = await Promise.all(files.map((f) => mtime(names()[1], f)));
+    await new Promise((r) => setTimeout(r, 1100));
+    const r = ok(await stack.up(program({ members: [1] })));
+    expect(r.ops("same").map((s) => s.name)).to.deep.equal(["pool"]);
+    expect(await Promise.all(files.map((f) => mtime(names()[1], f)))).to.deep.equal(before);
+    // A refresh reads the record in sync: preview stays empty.
+    ok(await stack.refresh());
+    expect(ok(await stack.preview(program({ members: [1] }))).ops("same")).to.have.length(1);
+  });
+
+  it("toggling HA rewrites the record only, with the generation bumped", async () => {
+    const hook = await mtime(names()[1], "/etc/rc.d/init.d/ovm-ha-drain");
+    ok(await stack.up(program({ members: [1], ha: false })));
+    const rec = PoolRecordSchema.parse(JSON.parse(await sh(names()[0], `cat ${root}/.ovm-ha/pool.json`)));
+    expect([rec.haEnabled, rec.generation]).to.deep.equal([false, 2]);
+    expect(await mtime(names()[1], "/etc/rc.d/init.d/ovm-ha-drain")).to.equal(hook);
+  });
+
+  it("adding a server verifies, propagates to it and installs its hook", async () => {
+    await sh(names()[2], `mkdir -p ${root} && mount -t nfs ${lab.info.storage.nfs.export} ${root}`);
+    ok(await stack.up(program({ members: [1, 2] })));
+    expect(await sh(names()[2], "cat /etc/ovs/repositories")).to.equal(await sh(names()[0], "cat /etc/ovs/repositories"));
+    const rec = PoolRecordSchema.parse(JSON.parse(await sh(names()[0], `cat ${root}/.ovm-ha/pool.json`)));
+    expect(rec.servers.map((s) => s.name)).to.deep.equal(names().slice(0, 3));
+    expect(rec.generation).to.equal(3);
+    expect(await sh(names()[2], "readlink /etc/rc.d/rc0.d/K01ovm-ha-drain")).to.equal("/etc/rc.d/init.d/ovm-ha-drain\n");
+  });
+
+  it("removing a server migrates its guests away first, then drops it from the record", async () => {
+    const s2 = names()[2];
+    for (const g of ["rm1", "rm2"]) {
+      await sh(s2, `mkdir -p /OVS/running_pool/${g} && truncate -s 8M /OVS/running_pool/${g}/System.img && printf "name = '${g}'\\nmemory = 512\\nvcpus = 1\\ndisk = ['file:/OVS/running_pool/${g}/System.img,xvda,w']\\n" > /OVS/running_pool/${g}/vm.cfg && xm create /OVS/running_pool/${g}/vm.cfg >/dev/null`);
+    }
+    ok(await stack.up(program({ members: [1] })));
+    expect(await sh(s2, "xm list | tail -n +2 | awk '{print $1}'")).to.equal("Domain-0\n");
+    const elsewhere = (await sh(names()[0], "xm list | awk '{print $1}'")) + (await sh(names()[1], "xm list | awk '{print $1}'"));
+    expect(elsewhere).to.include("rm1").and.to.include("rm2");
+    const rec = PoolRecordSchema.parse(JSON.parse(await sh(names()[0], `cat ${root}/.ovm-ha/pool.json`)));
+    expect(rec.servers.map((s) => s.name)).to.deep.equal(names().slice(0, 2));
+    expect(await sh(s2, "[ -e /etc/rc.d/rc0.d/K01ovm-ha-drain ] && echo yes || echo no")).to.equal("no\n");
+    const check = await lab.check();
+    expect(check.ok, check.report).to.equal(true);
+  });
+
+  it("a removal that would strand a guest fails naming guest and server, and moves nothing", async () => {
+    // ovs2 leaves with a 1000 MB guest while ovs1 (the master, which stays) has 560 MB free.
+    const start = (server: string, g: string, mb: number) =>
+      sh(server, `mkdir -p /OVS/running_pool/${g} && truncate -s 8M /OVS/running_pool/${g}/System.img && printf "name = '${g}'\\nmemory = ${mb}\\nvcpus = 1\\ndisk = ['file:/OVS/running_pool/${g}/System.img,xvda,w']\\n" > /OVS/running_pool/${g}/vm.cfg && xm create /OVS/running_pool/${g}/vm.cfg >/dev/null`);
+    const s0 = names()[0];
+    const s1 = names()[1];
+    await start(s0, "fill", 2000);
+    await start(s1, "big", 1000);
+    const r = await stack.up(program({ members: [] }));
+    expect(r.errors).to.have.length(1);
+    expect(r.errors[0].message).to.match(new RegExp(`would strand 1 guest.*guest big on ${s1}: 1000 MB fits on no server of the pool \\(${s0} has 560 MB free\\)`, "s"));
+    expect(await sh(s1, "xm list | awk '{print $1}'")).to.include("big");
+    const rec = PoolRecordSchema.parse(JSON.parse(await sh(names()[0], `cat ${root}/.ovm-ha/pool.json`)));
+    expect(rec.servers.map((s) => s.name)).to.deep.equal(names().slice(0, 2));
+  });
+
+  it("no secret in state, logs or host output", async () => {
+    const key = fs.readFileSync(lab.info.privateKeyPath, "utf8").trim().split("\n")[1];
+    expect(stack.recordedText()).to.not.include(key);
+  });
+});
