@@ -1,0 +1,187 @@
+// Cluster end to end on the lab through the engine harness: cluster.conf on every server (read back by the real
+// `o2cb --config-file=F list-cluster NAME`), o2cb online everywhere, the cluster root registered by the ovs-*
+// scripts on the master, stable node numbers as servers join and leave, drift, and a destroy that keeps data.
+import { expect } from "chai";
+import * as fs from "fs";
+import * as path from "path";
+import { OperationResult, Stack } from "../engine";
+import { startTestLab, TestLab } from "../support/lab";
+import { Cluster, ClusterArgs } from "../../provider/resources/cluster";
+import { SharedDisk } from "../../provider/resources/shared-disk";
+import { parseO2cbListCluster, parseO2cbStatus } from "../../provider/parsers";
+
+const projectDir = path.resolve(__dirname, "../../..");
+
+describe("Cluster on the lab (engine harness)", function () {
+  this.timeout(180000);
+  let lab: TestLab;
+
+  const sh = async (server: string, script: string) => lab.inServer(server, ["sh", "-c", script]);
+  const server = (name: string) => {
+    const s = lab.info.servers.find((x) => x.name === name)!;
+    return { name: s.name, address: s.address, port: s.port, hostKeyFingerprint: s.hostKeyFingerprint };
+  };
+  const newStack = () => {
+    const stack = new Stack({ project: "cluster-lab", projectDir });
+    stack.setConfig("sshPrivateKey", fs.readFileSync(lab.info.privateKeyPath, "utf8"), { secret: true });
+    stack.setConfig("sshKnownHosts", lab.info.knownHostsPath);
+    stack.setConfig("sshConnectTimeoutMs", "3000");
+    return stack;
+  };
+  const ok = (r: OperationResult): OperationResult => {
+    expect(r.errors, JSON.stringify(r.errors)).to.deep.equal([]);
+    return r;
+  };
+  /** The nodes o2cb itself reads from a server's cluster.conf: name -> number. */
+  const o2cbNodes = async (s: string, cluster = "ocfs2") => {
+    const r = await sh(s, `o2cb --config-file=/etc/ocfs2/cluster.conf list-cluster ${cluster}`);
+    expect(r.code, `${s}: ${r.stderr}`).to.equal(0);
+    const conf = parseO2cbListCluster(r.stdout, cluster);
+    expect(conf.cluster.nodeCount, s).to.equal(conf.nodes.length);
+    return Object.fromEntries(conf.nodes.map((n) => [n.name, n.number]));
+  };
+  const online = async (s: string) => parseO2cbStatus((await sh(s, "service o2cb status")).stdout).online;
+  const stamp = async (s: string) => (await sh(s, "stat -c %Y.%i /etc/ocfs2/cluster.conf /etc/sysconfig/o2cb")).stdout;
+
+  before(async () => {
+    lab = await startTestLab({ servers: 3 });
+  });
+  after(async () => {
+    await lab?.down();
+  });
+
+  describe("nfs", () => {
+    let stack: Stack;
+    const args = (names: string[]): ClusterArgs => ({ kind: "nfs", master: "ovs1", servers: names.map(server), source: lab.info.storage.nfs.export, o2cb: { heartbeatThreshold: 7 } });
+    const program = (names: string[]) => () => {
+      new Cluster("cluster", args(names));
+    };
+
+    before(() => {
+      stack = newStack();
+    });
+
+    it("preview plans a create with node numbers and runs nothing", async () => {
+      const plan = ok(await stack.preview(program(["ovs1", "ovs2"])));
+      expect(plan.steps.map((s) => s.op)).to.deep.equal(["create"]);
+      expect(plan.step("cluster")!.inputs!.nodeNumbers).to.deep.equal({ ovs1: 0, ovs2: 1 });
+      expect(plan.calls.Create).to.equal(0);
+      expect((await sh("ovs1", "ls /etc/ocfs2/cluster.conf")).code).to.not.equal(0);
+    });
+
+    it("up writes cluster.conf and o2cb on every server, brings o2cb online, registers the cluster root on the master", async () => {
+      ok(await stack.up(program(["ovs1", "ovs2"])));
+      const outs = stack.resource("cluster")!.outputs;
+      expect(outs.nodeNumbers).to.deep.equal({ ovs1: 0, ovs2: 1 });
+      expect(outs.repositoryUuid).to.match(/^[0-9A-F]{32}$/);
+      expect(outs.clusterRoot).to.equal(`/OVS/${outs.repositoryUuid}`);
+      expect(outs.schemaVersion).to.equal(1);
+      for (const s of ["ovs1", "ovs2"]) {
+        expect(await o2cbNodes(s), s).to.deep.equal({ ovs1: 0, ovs2: 1 });
+        expect(await online(s), s).to.equal(true);
+        expect((await sh(s, "cat /etc/sysconfig/o2cb")).stdout, s).to.contain("O2CB_HEARTBEAT_THRESHOLD=7");
+      }
+      expect((await sh("ovs1", "cat /etc/ovs/repositories")).stdout).to.contain(`${outs.repositoryUuid} ${lab.info.storage.nfs.export}`);
+      expect((await sh("ovs1", "readlink -f /OVS/running_pool/..")).stdout.trim()).to.equal(outs.clusterRoot);
+      // ovs-cluster-check --alter-fstab ran and backed fstab up (seed 9.3.1 step 3).
+      expect((await sh("ovs1", "ls /tmp/fstab.ovs-cluster-check.*")).code).to.equal(0);
+      expect((await sh("ovs1", "/usr/lib/ovs/ovs-cluster-check --master")).code).to.equal(0);
+    });
+
+    it("a second up changes nothing on the servers", async () => {
+      const before = await Promise.all(["ovs1", "ovs2"].map(stamp));
+      const backups = (await sh("ovs1", "ls /tmp/fstab.ovs-cluster-check.*")).stdout;
+      expect(ok(await stack.up(program(["ovs1", "ovs2"]))).steps.map((s) => s.op)).to.deep.equal(["same"]);
+      expect(await Promise.all(["ovs1", "ovs2"].map(stamp))).to.deep.equal(before);
+      expect((await sh("ovs1", "ls /tmp/fstab.ovs-cluster-check.*")).stdout).to.equal(backups);
+    });
+
+    it("a joining server gets the next number, everyone the new cluster.conf, and o2cb online", async () => {
+      const up = ok(await stack.up(program(["ovs1", "ovs2", "ovs3"])));
+      expect(up.step("cluster")!.op).to.equal("update");
+      expect(stack.resource("cluster")!.outputs.nodeNumbers).to.deep.equal({ ovs1: 0, ovs2: 1, ovs3: 2 });
+      for (const s of ["ovs1", "ovs2", "ovs3"]) expect(await o2cbNodes(s), s).to.deep.equal({ ovs1: 0, ovs2: 1, ovs3: 2 });
+      expect(await online("ovs3")).to.equal(true);
+    });
+
+    it("a leaving server frees its number; the others keep theirs", async () => {
+      ok(await stack.up(program(["ovs1", "ovs3"])));
+      expect(stack.resource("cluster")!.outputs.nodeNumbers).to.deep.equal({ ovs1: 0, ovs3: 2 });
+      for (const s of ["ovs1", "ovs3"]) expect(await o2cbNodes(s), s).to.deep.equal({ ovs1: 0, ovs3: 2 });
+    });
+
+    it("refresh shows o2cb taken offline by hand as drift; the next up brings it back", async () => {
+      expect((await sh("ovs3", "service o2cb offline")).code).to.equal(0);
+      expect(await online("ovs3")).to.equal(false);
+      expect(ok(await stack.refresh()).step("cluster")!.op).to.equal("update");
+      expect(ok(await stack.preview(program(["ovs1", "ovs3"]))).step("cluster")!.op).to.equal("update");
+      expect(ok(await stack.up(program(["ovs1", "ovs3"]))).step("cluster")!.op).to.equal("update");
+      expect(await online("ovs3")).to.equal(true);
+      expect(stack.resource("cluster")!.outputs.nodeNumbers).to.deep.equal({ ovs1: 0, ovs3: 2 });
+      expect(ok(await stack.refresh()).step("cluster")!.op).to.equal("same");
+    });
+
+    it("destroy forgets the cluster and leaves the servers and the repository as they are", async () => {
+      const root = stack.resource("cluster")!.outputs.clusterRoot as string;
+      expect((await sh("ovs1", `echo keep > ${root}/running_pool/marker`)).code).to.equal(0);
+      ok(await stack.destroy());
+      expect(stack.resources).to.have.length(0);
+      expect(await o2cbNodes("ovs1")).to.deep.equal({ ovs1: 0, ovs3: 2 });
+      expect(await online("ovs1")).to.equal(true);
+      expect((await sh("ovs1", "cat /OVS/running_pool/marker")).stdout).to.equal("keep\n");
+    });
+  });
+
+  describe("ocfs2 on a SharedDisk SAN device", () => {
+    let stack: Stack;
+    const names = ["ovs1", "ovs2", "ovs3"];
+    const program = () => {
+      const disk = new SharedDisk("root-disk", {
+        kind: "san",
+        device: lab.info.storage.san[0].device,
+        servers: names.map(server),
+        mount: false,
+        format: { label: "clroot", nodeSlots: 4, journalSize: "4M" },
+      });
+      new Cluster("cluster", { kind: "ocfs2", master: "ovs1", servers: names.map(server), source: disk.devicePath.apply((p) => p!) });
+    };
+
+    before(() => {
+      stack = newStack();
+    });
+
+    it("preview plans both, the Cluster's source not known yet", async () => {
+      const plan = ok(await stack.preview(program));
+      expect(plan.steps.map((s) => [s.op, s.name])).to.deep.equal([["create", "root-disk"], ["create", "cluster"]]);
+      expect(plan.calls.Create).to.equal(0);
+    });
+
+    it("up formats the disk once (not mounted), and the master makes it the cluster root at /OVS/<volume UUID>", async () => {
+      ok(await stack.up(program));
+      const disk = stack.resource("root-disk")!.outputs;
+      const cluster = stack.resource("cluster")!.outputs;
+      expect(disk.formatted).to.equal(true);
+      expect(disk.mountedOn).to.deep.equal([]);
+      expect(cluster.source).to.equal(`${lab.info.storage.san[0].device}1`);
+      expect(cluster.repositoryUuid).to.equal(disk.volumeUuid);
+      expect(cluster.clusterRoot).to.equal(`/OVS/${disk.volumeUuid}`);
+      for (const s of names) {
+        expect(await o2cbNodes(s), s).to.deep.equal({ ovs1: 0, ovs2: 1, ovs3: 2 });
+        expect(await online(s), s).to.equal(true);
+      }
+      const mtab = (await sh("ovs1", "cat /etc/mtab")).stdout;
+      expect(mtab).to.match(new RegExp(`^${lab.info.storage.san[0].device}1 /OVS/${disk.volumeUuid} ocfs2 `, "m"));
+      expect((await sh("ovs1", "echo vm > /OVS/running_pool/guest.txt")).code).to.equal(0);
+      expect(fs.readFileSync(path.join(lab.dir, "storage", "volumes", disk.volumeUuid as string, "running_pool", "guest.txt"), "utf8")).to.equal("vm\n");
+    });
+
+    it("a second up is a no-op; destroy keeps the volume and its files", async () => {
+      expect(ok(await stack.up(program)).steps.map((s) => s.op)).to.deep.equal(["same", "same"]);
+      const uuid = stack.resource("root-disk")!.outputs.volumeUuid as string;
+      ok(await stack.destroy());
+      expect(stack.resources).to.have.length(0);
+      expect((await sh("ovs1", `blkid -o value -s LABEL ${lab.info.storage.san[0].device}1`)).stdout.trim()).to.equal("clroot");
+      expect(fs.readFileSync(path.join(lab.dir, "storage", "volumes", uuid, "running_pool", "guest.txt"), "utf8")).to.equal("vm\n");
+    });
+  });
+});
