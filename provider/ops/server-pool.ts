@@ -68,6 +68,7 @@ function outputsOf(p: Inputs, facts: ServerFacts[], generation: number, complete
     guestPool: { name: p.name, master: p.master, members: p.members, ha: p.ha, clusterRoot: p.clusterRoot },
     complete,
     recordInSync: true,
+    unreachableServers: [],
     stateVersion: SERVER_POOL_STATE_VERSION,
   };
 }
