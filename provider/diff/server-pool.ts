@@ -8,7 +8,6 @@ export const SERVER_POOL_DIFF: DiffTable = {
   master: "update",
   members: "update",
   ha: "update",
-  watchdog: "update",
   /** Where the HA record lives: a new cluster root is another pool's storage. */
   clusterRoot: "replace",
   timing: "update",

@@ -10,37 +10,6 @@ export const poolNameSchema = z
   .string({ error: "must be a pool name string" })
   .regex(POOL_NAME_RE, { error: "must be a pool name of 1..32 characters of [A-Za-z0-9_-], starting with a letter or digit" });
 
-const msInt = (min: number, max: number, what: string) =>
-  z
-    .number({ error: `must be ${what}: an integer ${min}..${max} ms` })
-    .int({ error: `must be ${what}: an integer ${min}..${max} ms` })
-    .min(min, { error: `must be ${what}: an integer ${min}..${max} ms` })
-    .max(max, { error: `must be ${what}: an integer ${min}..${max} ms` });
-
-/**
- * How the HA watchdog decides a server is dead. deadAfterMs must also exceed the cluster's self-fence window
- * (2000 ms * (heartbeatThreshold - 1), 60 s with o2cb defaults) so a guest is never restarted while its old
- * server may still run it; the default 90 s leaves a margin over o2cb's default.
- */
-export const watchdogTimingSchema = z
-  .object({
-    probeIntervalMs: unknownOr(msInt(500, 600000, "a probe interval")).default(5000),
-    probeTimeoutMs: unknownOr(msInt(100, 600000, "a probe timeout")).default(3000),
-    deadAfterMs: unknownOr(msInt(1000, 3600000, "a time without answers after which a server is dead")).default(90000),
-  })
-  .strict()
-  .superRefine((raw, ctx) => {
-    const w = asRecord(raw);
-    if (typeof w.probeIntervalMs !== "number") return;
-    if (typeof w.probeTimeoutMs === "number" && w.probeTimeoutMs >= w.probeIntervalMs) {
-      ctx.addIssue({ code: "custom", path: ["probeTimeoutMs"], message: `must be less than probeIntervalMs (${w.probeIntervalMs})` });
-    }
-    if (typeof w.deadAfterMs === "number" && w.deadAfterMs < 2 * w.probeIntervalMs) {
-      // One lost probe must never be enough to declare a server dead.
-      ctx.addIssue({ code: "custom", path: ["deadAfterMs"], message: `must be at least two probe intervals (${2 * w.probeIntervalMs})` });
-    }
-  }, ALWAYS);
-export type WatchdogTimingInput = z.output<typeof watchdogTimingSchema>;
 
 export const serverPoolSchema = z
   .object({
@@ -51,7 +20,6 @@ export const serverPoolSchema = z
     cluster: unknownOr(clusterNameSchema),
     /** The pool's HA flag: guests fail over only when both the pool and the guest have HA on. */
     ha: unknownOr(z.boolean({ error: "must be true or false" })).default(false),
-    watchdog: watchdogTimingSchema.prefault({}),
     /**
      * The Cluster's `clusterRoot` output (e.g. /OVS/<UUID>): the shared directory where the pool's HA record is
      * written (<clusterRoot>/.ovm-ha/pool.json). Required to create a pool (checked by the ServerPool provider).

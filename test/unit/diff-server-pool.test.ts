@@ -16,7 +16,9 @@ describe("diff: ServerPool", () => {
     ["master", (n) => (n.master = { name: "ovs3", address: "192.0.2.13", port: 22 }), "update"],
     ["members", (n) => (n.members = []), "update"],
     ["ha", (n) => (n.ha = true), "update"],
-    ["watchdog", (n) => (n.watchdog.deadAfterMs = 120000), "update"],
+    ["timing", (n) => (n.timing = { ...n.timing, heartbeatIntervalMs: 500 }), "update"],
+    ["fence", (n) => (n.fence = { ovs1: { method: "power" } }), "update"],
+    ["clusterRoot", (n) => (n.clusterRoot = "/OVS/OTHER"), "replace"],
   ];
   for (const [what, change, kind] of table) {
     it(`${what}: ${kind}`, () => {

@@ -1,4 +1,4 @@
-// ServerPool check: master/members unique across the pool, cluster name grammar, watchdog timing relations.
+// ServerPool check: master/members unique across the pool, cluster name grammar, watchdog timing limits.
 import { expect } from "chai";
 import { UNKNOWN } from "../../provider/schemas/common";
 import { checkServerPool } from "../../provider/schemas/server-pool";
@@ -15,7 +15,8 @@ describe("schemas: ServerPool", () => {
   it("fills defaults", () => {
     const r = checkServerPool({}, pool());
     expect(r.failures).to.deep.equal([]);
-    expect(r.inputs).to.deep.include({ ha: false, watchdog: { probeIntervalMs: 5000, probeTimeoutMs: 3000, deadAfterMs: 90000 } });
+    expect(r.inputs).to.deep.include({ ha: false });
+    expect((r.inputs.timing as { heartbeatIntervalMs: number; heartbeatMisses: number })).to.deep.include({ heartbeatIntervalMs: 1000, heartbeatMisses: 3 });
     expect(checkServerPool({}, pool({ members: undefined })).inputs).to.deep.include({ members: [] });
   });
 
@@ -26,9 +27,8 @@ describe("schemas: ServerPool", () => {
     ["a bad cluster name", pool({ cluster: "cluster_1" }), "cluster", /1\.\.16 characters of \[0-9A-Za-z\]/],
     ["a missing master", pool({ master: undefined }), "master", /is required/],
     ["ha as a string", pool({ ha: "true" }), "ha", /true or false; got "true"/],
-    ["a probe timeout not below the interval", pool({ watchdog: { probeIntervalMs: 1000, probeTimeoutMs: 1000 } }), "watchdog.probeTimeoutMs", /less than probeIntervalMs \(1000\); got 1000/],
-    ["dead after one probe", pool({ watchdog: { probeIntervalMs: 5000, deadAfterMs: 9999 } }), "watchdog.deadAfterMs", /two probe intervals \(10000\); got 9999/],
-    ["a probe interval of 100 ms", pool({ watchdog: { probeIntervalMs: 100 } }), "watchdog.probeIntervalMs", /500\.\.600000 ms; got 100/],
+    ["a heartbeat slower than 1 s", pool({ timing: { heartbeatIntervalMs: 5000, heartbeatMisses: 3, stabilityMs: 10000, restartBudget: { max: 3, windowMs: 600000 } } }), "timing.heartbeatIntervalMs", /at most 1000 ms/],
+    ["more than 3 misses", pool({ timing: { heartbeatIntervalMs: 1000, heartbeatMisses: 5, stabilityMs: 10000, restartBudget: { max: 3, windowMs: 600000 } } }), "timing.heartbeatMisses", /1\.\.3/],
     ["a member port 65536", pool({ members: [{ name: "ovs2", address: "192.0.2.12", port: 65536 }] }), "members[0].port", /got 65536/],
   ];
   for (const [what, input, property, reason] of bad) {
@@ -43,7 +43,7 @@ describe("schemas: ServerPool", () => {
   it("accepts unknowns (preview)", () => {
     for (const input of [
       pool({ master: UNKNOWN, members: UNKNOWN, cluster: UNKNOWN, name: UNKNOWN, ha: UNKNOWN }),
-      pool({ master: { name: UNKNOWN, address: UNKNOWN, port: UNKNOWN }, watchdog: { probeIntervalMs: UNKNOWN, deadAfterMs: UNKNOWN } }),
+      pool({ master: { name: UNKNOWN, address: UNKNOWN, port: UNKNOWN }, timing: UNKNOWN }),
     ]) {
       expect(checkServerPool({}, input).failures).to.deep.equal([]);
     }
