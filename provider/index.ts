@@ -2,3 +2,5 @@
 // (see README: sshUser, sshPrivateKey (secret), sshPassphrase (secret), sshKnownHosts ...).
 export { SharedDisk, SharedDiskArgs } from "./resources/shared-disk";
 export { Cluster, ClusterArgs } from "./resources/cluster";
+export { ServerPool, ServerPoolArgs } from "./resources/server-pool";
+export { Guest, GuestArgs } from "./resources/guest";
