@@ -34,7 +34,6 @@ export interface ServerPoolArgs {
   }>;
   /** How each server is fenced, by server name (default: none). */
   fence?: pulumi.Input<Record<string, pulumi.Input<FenceMethod>>>;
-  watchdog?: pulumi.Input<{ probeIntervalMs?: pulumi.Input<number>; probeTimeoutMs?: pulumi.Input<number>; deadAfterMs?: pulumi.Input<number> }>;
 }
 
 export interface ServerFactsOutput {
