@@ -204,6 +204,24 @@ describe("watchdog end to end on the lab", function () {
     process.stdout.write(renderStatus(readStatusFile(statusFilePath(config)), Date.now(), 5).replace(/^/gm, "      "));
   });
 
+  it("watchdog restarted mid-failover: resumes from its state file, starts nothing twice", async () => {
+    const guests = ["resume-a", "resume-b"];
+    for (const g of guests) pool.addGuest(g);
+    await guestsOn("ovs1", guests);
+    const t0 = Date.now();
+    await lab.fault("crash", "ovs1");
+    await waitFor("ovs1 declared failed", () => events("server-failed", { server: "ovs1" }, t0).length > 0, BOUND + 5000);
+    await wd.stop(); // graceful: finishes the turn, waits for the fence in flight, saves
+    const logger = pino({ level: "info" }, pino.destination({ dest: path.join(stateDir, "watchdog.log"), sync: true }));
+    wd = new Watchdog({ config, logger, onLog: (l) => log.push(l), processMetrics: false });
+    await wd.start();
+    await waitFor(`${guests.join(",")} running elsewhere after the restart`, () => guests.every((g) => runningOn(g) !== undefined && runningOn(g) !== "ovs1"), 30000);
+    expect(events("watchdog-resumed", {}, t0)).to.have.length(1);
+    for (const g of guests) expect(events("guest-start", { guest: g }, t0), `${g} started once`).to.have.length(1);
+    await expectCheckOk();
+    await powerOnAndWaitUp("ovs1");
+  });
+
   it("ovm-ha drain: migrates a server's HA guests away and answers done", async () => {
     const guests = ["drain-a"];
     for (const g of guests) pool.addGuest(g);

@@ -45,9 +45,17 @@ export class WatchdogMetrics {
           if (ok !== undefined) this.#failover.set(line.guest!, { server: line.server!, lastOkAt: ok });
           break;
         }
-        case "server-fenced":
+        case "server-fenced": {
           this.fences.inc({ result: "off" });
+          // A watchdog resumed mid-failover never saw the guest-held lines: the fence is the origin then.
+          const ok = before.servers[line.server!]?.lastOkAt;
+          for (const [g, e] of Object.entries(before.guests)) {
+            if (ok !== undefined && e.status.state === "held" && e.status.server === line.server && !this.#failover.has(g)) {
+              this.#failover.set(g, { server: line.server!, lastOkAt: ok });
+            }
+          }
           break;
+        }
         case "fence-failed":
           this.fences.inc({ result: /timed out|no answer/.test(line.reason) ? "timeout" : "failed" });
           break;

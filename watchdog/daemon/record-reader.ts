@@ -55,12 +55,12 @@ export function parseRecords(text: string): RecordSnapshot {
       continue;
     }
     if (file === ".ovm-ha/pool.json") {
-      hash.update(file).update(content);
+      hash.update(file).update(content.trim());
       const r = PoolRecordSchema.safeParse(json);
       if (r.success) snap.pool = r.data;
       else snap.problems.push(`${file}: ${describeIssues(r.error).join("; ")}`);
     } else if (/^running_pool\/[^/]+\/ha\.json$/.test(file)) {
-      hash.update(file).update(content);
+      hash.update(file).update(content.trim());
       const r = GuestRecordSchema.safeParse(json);
       const dir = file.split("/")[1];
       if (!r.success) snap.problems.push(`${file}: ${describeIssues(r.error).join("; ")}`);

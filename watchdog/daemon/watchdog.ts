@@ -65,6 +65,8 @@ export class Watchdog implements WatchdogEnvironment {
   #requests = new Map<string, string>();
   /** Responses waiting to be written to the shared storage. */
   #responses = new Map<string, DrainResponse>();
+  /** `server/id` of requests answered done or refused: never observed again (the file lingers a moment). */
+  #finished = new Set<string>();
   #reader?: ServerEndpoint;
   #round = 0;
   #turnLog: LogLine[] = [];
@@ -83,7 +85,7 @@ export class Watchdog implements WatchdogEnvironment {
     const quiet = this.log.child({ component: "ssh" });
     // The SSH layer's warnings (a failed command) are expected for a dead server every round: we log them ourselves.
     this.ssh = sshPoolFromConfig(opts.config, {
-      connectTimeoutMs: 800,
+      connectTimeoutMs: 900,
       logger: { debug: (o, m) => quiet.trace(o, m), warn: (o, m) => quiet.debug(o, m) },
     });
   }
@@ -99,7 +101,7 @@ export class Watchdog implements WatchdogEnvironment {
   /** A heartbeat (and the record read) must complete within this, so that a round fits in the interval. */
   get deadline(): number {
     const i = this.interval;
-    return Math.max(50, i - Math.min(200, Math.floor(i / 5)));
+    return Math.max(50, i - Math.min(100, Math.floor(i / 10)));
   }
 
   /** Loads the state or the records, starts the metrics endpoint and the loop. Resolves once running. */
@@ -275,7 +277,7 @@ export class Watchdog implements WatchdogEnvironment {
   /** New drain requests become `request` observations, once per request id. */
   #takeRequests(snap: RecordSnapshot): void {
     for (const req of snap.requests) {
-      if (this.#requests.get(req.server) === req.id) continue;
+      if (this.#requests.get(req.server) === req.id || this.#finished.has(`${req.server}/${req.id}`)) continue;
       const answered = snap.responses.find((r) => r.server === req.server && r.id === req.id);
       if (answered && answered.state !== "accepted") continue;
       if (answered && this.#state?.servers[req.server]?.state === "draining") {
@@ -292,7 +294,10 @@ export class Watchdog implements WatchdogEnvironment {
     const id = this.#requests.get(server);
     if (id === undefined) return;
     this.#responses.set(server, { schemaVersion: 1, server, id, state, reason, at: Date.now() });
-    if (state !== "accepted") this.#requests.delete(server);
+    if (state !== "accepted") {
+      this.#requests.delete(server);
+      this.#finished.add(`${server}/${id}`);
+    }
   }
 
   #flushResponses(): void {
