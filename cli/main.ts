@@ -3,11 +3,13 @@
 import { Command, InvalidArgumentError } from "commander";
 import * as path from "path";
 import { labCommand } from "./lab-command";
+import { watchdogCommands } from "./watchdog-command";
 
 function main(): void {
   const program = new Command();
   program.name("ovm-ha").description("Highly available Oracle VM server pools: lab, watchdog and tools").showHelpAfterError();
   program.addCommand(labCommand());
+  for (const c of watchdogCommands()) program.addCommand(c);
   program.parseAsync(process.argv).catch((e: Error) => {
     process.stderr.write(`ovm-ha: ${e.message}\n`);
     process.exit(1);
