@@ -1,0 +1,88 @@
+// An HA server pool whose cluster root is an NFS export (seed 9.2.3, 9.3.1, 9.4): the o2cb cluster and the
+// cluster root on the master (and registered on the members), the pool with HA on and
+// fencing by power, and a few HA guests. Servers and storage come from the stack config (see README.md).
+import * as pulumi from "@pulumi/pulumi";
+// A project of your own imports the package instead: import { Cluster, Guest, ServerPool } from "ovm-ha";
+import { Cluster, Guest, ServerPool } from "../../provider";
+
+interface ServerConfig {
+  name: string;
+  address: string;
+  port?: number;
+  hostKeyFingerprint?: string;
+}
+
+interface GuestConfig {
+  name: string;
+  memory?: number;
+  vcpus?: number;
+  diskMB?: number;
+  preferredServers?: "auto" | string[];
+  priority?: number;
+}
+
+export function nfsPool() {
+  const config = new pulumi.Config();
+  const servers = config.requireObject<ServerConfig[]>("servers");
+  const masterName = config.get("master") ?? servers[0]?.name;
+  const master = servers.find((s) => s.name === masterName);
+  if (!master) throw new Error(`stack config 'master' (${masterName}) must name one of 'servers'`);
+  const members = servers.filter((s) => s !== master);
+  const exportPath = config.require("nfsExport");
+  const clusterName = config.get("clusterName") ?? "ocfs2";
+  const guests = config.getObject<GuestConfig[]>("guests") ?? [{ name: "web1" }, { name: "web2" }, { name: "db1", priority: 80 }];
+
+  // Seed 9.2.3: with NFS the shared virtual disk is the export itself, used as the cluster root below.
+
+  // Seed 9.3.1: cluster.conf and o2cb on every server, the export registered as cluster root on the master.
+  const clusterArgs = {
+    kind: "nfs" as const,
+    name: clusterName,
+    servers,
+    source: exportPath,
+    o2cb: { heartbeatThreshold: config.getNumber("o2cbHeartbeatThreshold") ?? 31 },
+  };
+  const cluster = new Cluster("cluster", { ...clusterArgs, master: master.name });
+
+  // Every server needs the cluster root registered, mounted and linked at /OVS/running_pool (the pool verifies
+  // the mount; guests start from /OVS/running_pool/NAME/vm.cfg on any server). Oracle VM's agent does this on
+  // the members after propagating the repositories (9.4); the ServerPool resource does not yet, so each member
+  // runs the same registration (same files, same repository UUID) through a Cluster resource of its own.
+  const memberRoots = members.map((m) => new Cluster(`cluster-root-${m.name}`, { ...clusterArgs, master: m.name }, { dependsOn: [cluster] }));
+
+  // Seed 9.4: the HA-enabled pool; the watchdog fences every server by power.
+  const pool = new ServerPool(
+    "pool",
+    {
+      name: config.get("poolName") ?? "pool1",
+      master,
+      members,
+      cluster: cluster.name,
+      clusterRoot: cluster.clusterRoot,
+      ha: config.getBoolean("ha") ?? true,
+      fence: Object.fromEntries(servers.map((s) => [s.name, { method: "power" as const }])),
+      timing: config.getObject("timing"),
+    },
+    { dependsOn: memberRoots },
+  );
+
+  const created = guests.map(
+    (g) =>
+      new Guest(g.name, {
+        name: g.name,
+        pool: pool.guestPool,
+        memory: g.memory ?? 256,
+        vcpus: g.vcpus ?? 1,
+        disk: { sizeMB: g.diskMB ?? 16 },
+        ha: true,
+        preferredServers: g.preferredServers ?? "auto",
+        priority: g.priority ?? 50,
+      }),
+  );
+
+  return {
+    clusterRoot: cluster.clusterRoot,
+    haRecordPath: pool.haRecordPath,
+    guests: Object.fromEntries(created.map((g, i) => [guests[i].name, g.runningOn])),
+  };
+}
