@@ -1,0 +1,96 @@
+// An HA server pool whose cluster root is an OCFS2 volume on a SAN LUN every server sees (seed 9.2.2, 9.3.2,
+// 9.4): the LUN partitioned and formatted once (never over data), the o2cb cluster with the volume as cluster
+// root, the pool with HA on and fencing by power, and a few HA guests. Servers and storage come from the stack
+// config (see README.md).
+import * as pulumi from "@pulumi/pulumi";
+// A project of your own imports the package instead: import { Cluster, Guest, ServerPool, SharedDisk } from "ovm-ha";
+import { Cluster, Guest, ServerPool, SharedDisk } from "../../provider";
+
+interface ServerConfig {
+  name: string;
+  address: string;
+  port?: number;
+  hostKeyFingerprint?: string;
+}
+
+interface GuestConfig {
+  name: string;
+  memory?: number;
+  vcpus?: number;
+  diskMB?: number;
+  preferredServers?: "auto" | string[];
+  priority?: number;
+}
+
+export function ocfs2SanPool() {
+  const config = new pulumi.Config();
+  const servers = config.requireObject<ServerConfig[]>("servers");
+  const masterName = config.get("master") ?? servers[0]?.name;
+  const master = servers.find((s) => s.name === masterName);
+  if (!master) throw new Error(`stack config 'master' (${masterName}) must name one of 'servers'`);
+  const members = servers.filter((s) => s !== master);
+  const guests = config.getObject<GuestConfig[]>("guests") ?? [{ name: "web1" }, { name: "web2" }, { name: "db1", priority: 80 }];
+
+  // Seed 9.2.2: one partition over the empty LUN, formatted once with mkfs.ocfs2 (an existing OCFS2 volume is
+  // adopted, anything else refused). Not mounted at /OVS/remote: it becomes the cluster root below.
+  const disk = new SharedDisk("cluster-root-disk", {
+    kind: "san",
+    device: config.require("sanDevice"),
+    servers,
+    mount: false,
+    format: config.getObject("ocfs2Format") ?? { label: "ovsroot", nodeSlots: 16, journalSize: "64M" },
+  });
+
+  // Seed 9.3.2: cluster.conf and o2cb on every server, the volume registered as cluster root on the master.
+  const clusterArgs = {
+    kind: "ocfs2" as const,
+    name: config.get("clusterName") ?? "ocfs2",
+    servers,
+    source: disk.devicePath.apply((p) => p ?? ""),
+    o2cb: { heartbeatThreshold: config.getNumber("o2cbHeartbeatThreshold") ?? 31 },
+  };
+  const cluster = new Cluster("cluster", { ...clusterArgs, master: master.name });
+
+  // Every server needs the cluster root registered, mounted and linked at /OVS/running_pool (the pool verifies
+  // the mount; guests start from /OVS/running_pool/NAME/vm.cfg on any server). Oracle VM's agent does this on
+  // the members after propagating the repositories (9.4); the ServerPool resource does not yet, so each member
+  // runs the same registration (same files, same repository UUID) through a Cluster resource of its own.
+  const memberRoots = members.map((m) => new Cluster(`cluster-root-${m.name}`, { ...clusterArgs, master: m.name }, { dependsOn: [cluster] }));
+
+  // Seed 9.4: the HA-enabled pool; the watchdog fences every server by power.
+  const pool = new ServerPool(
+    "pool",
+    {
+      name: config.get("poolName") ?? "pool1",
+      master,
+      members,
+      cluster: cluster.name,
+      clusterRoot: cluster.clusterRoot,
+      ha: config.getBoolean("ha") ?? true,
+      fence: Object.fromEntries(servers.map((s) => [s.name, { method: "power" as const }])),
+      timing: config.getObject("timing"),
+    },
+    { dependsOn: memberRoots },
+  );
+
+  const created = guests.map(
+    (g) =>
+      new Guest(g.name, {
+        name: g.name,
+        pool: pool.guestPool,
+        memory: g.memory ?? 256,
+        vcpus: g.vcpus ?? 1,
+        disk: { sizeMB: g.diskMB ?? 16 },
+        ha: true,
+        preferredServers: g.preferredServers ?? "auto",
+        priority: g.priority ?? 50,
+      }),
+  );
+
+  return {
+    volumeUuid: disk.volumeUuid,
+    clusterRoot: cluster.clusterRoot,
+    haRecordPath: pool.haRecordPath,
+    guests: Object.fromEntries(created.map((g, i) => [guests[i].name, g.runningOn])),
+  };
+}

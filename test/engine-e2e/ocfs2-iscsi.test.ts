@@ -1,0 +1,28 @@
+// examples/ocfs2-iscsi end to end through the engine path: see example-lifecycle.ts for what each step proves.
+import { expect } from "chai";
+import * as path from "path";
+import { describeExampleLifecycle } from "./example-lifecycle";
+import { ocfs2IscsiPool } from "../../examples/ocfs2-iscsi/program";
+
+describeExampleLifecycle({
+  example: "ocfs2-iscsi",
+  program: ocfs2IscsiPool,
+  resources: ["cluster-root-disk", "cluster", "cluster-root-ovs2", "cluster-root-ovs3", "pool", "web1", "web2", "db1"],
+  async checkStorage({ lab, stack, sh }) {
+    // 9.2.1: one session to the chosen target on every server and only its node record; the new disk
+    // partitioned and formatted once; 9.3.2: the volume is the cluster root, mounted on every server.
+    const t = lab.info.storage.iscsi.targets[0];
+    const disk = stack.resource("cluster-root-disk")!.outputs;
+    expect([disk.formatted, disk.mountedOn, disk.volumeLabel]).to.deep.equal([true, [], "ovsroot"]);
+    const uuid = disk.volumeUuid as string;
+    const root = stack.resource("cluster")!.outputs.clusterRoot as string;
+    expect(root).to.equal(`/OVS/${uuid}`);
+    for (const s of ["ovs1", "ovs2", "ovs3"]) {
+      expect((await sh(s, "iscsiadm -m session")).trim().split("\n"), s).to.have.length(1);
+      expect((await sh(s, "iscsiadm -m node")).trim(), s).to.equal(`${lab.info.storage.iscsi.portal},${t.tpgt} ${t.iqn}`);
+      const dev = (disk.devices as Record<string, string>)[s];
+      expect(await sh(s, "cat /etc/mtab"), s).to.match(new RegExp(`^${dev} ${root} ocfs2 `, "m"));
+    }
+    return { dataDir: root, hostDir: () => path.join(lab.dir, "storage", "volumes", uuid) };
+  },
+});
