@@ -37,13 +37,27 @@ export function makeProvider(absolutePath: string, packagePath: string, sessionA
       return load(absolutePath, packagePath).diff(id, olds, news);
     },
     async create(inputs: Record<string, unknown>) {
-      return load(absolutePath, packagePath).create(inputs);
+      try {
+        return await load(absolutePath, packagePath).create(inputs);
+      } catch (e) {
+        // A part-way failure is kept in state with these properties; the SDK's host adds the serialized provider
+        // only to successful results, and without it a later delete of that state cannot even load the provider.
+        const err = e as { id?: string; properties?: Record<string, unknown> };
+        if (err && err.id && err.properties && inputs.__provider !== undefined) err.properties.__provider = inputs.__provider;
+        throw e;
+      }
     },
     async read(id: string, props: Record<string, unknown>) {
       return load(absolutePath, packagePath).read(id, props);
     },
     async update(id: string, olds: Record<string, unknown>, news: Record<string, unknown>) {
-      return load(absolutePath, packagePath).update(id, olds, news);
+      try {
+        return await load(absolutePath, packagePath).update(id, olds, news);
+      } catch (e) {
+        const err = e as { id?: string; properties?: Record<string, unknown> };
+        if (err && err.id && err.properties && news.__provider !== undefined) err.properties.__provider = news.__provider;
+        throw e;
+      }
     },
     async delete(id: string, props: Record<string, unknown>) {
       await load(absolutePath, packagePath).delete(id, props);
