@@ -1,5 +1,5 @@
 // ServerPool operations (seed 9.1, 9.4): verify every server, propagate the repositories and cluster.conf from
-// the master, install the planned-shutdown hook on every server, and write the pool's HA record on the shared
+// the master (and make the repositories live on the members: mounted, /OVS/running_pool linked), install the planned-shutdown hook on every server, and write the pool's HA record on the shared
 // storage. Loaded by the thin provider object at call time (provider/runtime/provider-object.ts).
 import type * as pulumi from "@pulumi/pulumi";
 import { isUnknown } from "../schemas/common";
@@ -95,7 +95,13 @@ async function converge(p: Inputs, targets: ServerEndpoint[], clusterConf: strin
   const members = targets.filter((s) => s.name !== master.name);
   if (members.length > 0) {
     const files = await masterFiles(master, clusterConf);
-    await onEachServer("propagating the repositories and cluster.conf", members, (m) => propagateTo(m, files));
+    // Each member's steps are recorded as they finish, so a failure on one member still says what was done.
+    const steps: string[] = [];
+    try {
+      await onEachServer("propagating the repositories and cluster.conf", members, (m) => propagateTo(m, files, p.clusterRoot, (s) => steps.push(s)));
+    } finally {
+      done.push(...steps);
+    }
     done.push(`propagated to ${members.map((m) => m.name).join(", ")}`);
   }
   const record = poolRecordPath(p.clusterRoot);

@@ -1,6 +1,7 @@
 // ServerPool end to end on the lab, through the engine harness and the SDK's real dynamic-provider host:
-// verification reports every problem at once, propagation from the master, the HA record, the drain hook,
-// an idempotent re-run, adding a server, and removing a server whose guests are migrated away first.
+// verification reports every problem at once, propagation from the master (files, and the cluster root mounted
+// and linked on members that lacked it), the HA record, the drain hook, an idempotent re-run, adding a server,
+// and removing a server whose guests are migrated away first.
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
@@ -51,9 +52,10 @@ describe("ServerPool on the lab (engine harness)", function () {
     stack = new Stack({ project: "pool-lab", projectDir });
     stack.setConfig("sshPrivateKey", fs.readFileSync(lab.info.privateKeyPath, "utf8"), { secret: true });
     stack.setConfig("sshKnownHosts", lab.info.knownHostsPath);
+    // As the Cluster resource leaves them (seed 9.3: the ovs-* scripts run on the master only): the members have
+    // o2cb online but neither the cluster root registered nor mounted; the pool's propagation does that.
     await prepare(0, { mount: true });
-    await prepare(1, { mount: true });
-    // ovs3 and ovs4: o2cb online but the cluster root not mounted yet.
+    await prepare(1, { mount: false });
     await prepare(2, { mount: false });
     await prepare(3, { mount: false });
   });
@@ -62,26 +64,44 @@ describe("ServerPool on the lab (engine harness)", function () {
   });
 
   it("create reports every server's problem in one error and changes nothing", async () => {
-    const r = await stack.up(program({ members: [1, 2, 3] }));
-    expect(r.errors).to.have.length(1);
-    const msg = r.errors[0].message;
-    expect(msg).to.match(/verification found 2 problem/);
-    expect(msg).to.include(`${names()[2]}: cluster root ${root} is not mounted`);
-    expect(msg).to.include(`${names()[3]}: cluster root ${root} is not mounted`);
-    expect(stack.resources.filter((x) => x.custom)).to.have.length(0);
-    expect(await sh(names()[0], `[ -e ${root}/.ovm-ha/pool.json ] && echo yes || echo no`)).to.equal("no\n");
-    expect(await sh(names()[1], "[ -e /etc/rc.d/init.d/ovm-ha-drain ] && echo yes || echo no")).to.equal("no\n");
+    // o2cb offline on two members: a problem propagation cannot fix. (A member without the cluster root is not one.)
+    await sh(names()[2], "service o2cb offline ocfs2 >/dev/null");
+    await sh(names()[3], "service o2cb offline ocfs2 >/dev/null");
+    try {
+      const r = await stack.up(program({ members: [1, 2, 3] }));
+      expect(r.errors).to.have.length(1);
+      const msg = r.errors[0].message;
+      expect(msg).to.match(/verification found 2 problem.*nothing was changed/);
+      expect(msg).to.include(`${names()[2]}: o2cb cluster ocfs2 is offline`);
+      expect(msg).to.include(`${names()[3]}: o2cb cluster ocfs2 is offline`);
+      expect(msg).to.not.include("cluster root");
+      expect(stack.resources.filter((x) => x.custom)).to.have.length(0);
+      expect(await sh(names()[0], `[ -e ${root}/.ovm-ha/pool.json ] && echo yes || echo no`)).to.equal("no\n");
+      for (const i of [1, 2, 3]) {
+        expect(await sh(names()[i], "[ -e /etc/rc.d/init.d/ovm-ha-drain ] || [ -e /etc/ovs/repositories ] && echo yes || echo no")).to.equal("no\n");
+        expect(await sh(names()[i], `grep -c ' ${root} ' /etc/mtab || true`)).to.equal("0\n");
+      }
+    } finally {
+      await sh(names()[2], "service o2cb online ocfs2 >/dev/null");
+      await sh(names()[3], "service o2cb online ocfs2 >/dev/null");
+    }
   });
 
-  it("create propagates from the master, writes a valid HA record and installs the hook", async () => {
-    // ovs2's copies differ from the master's: the master's win (seed 9.4).
-    await sh(names()[1], "rm -f /etc/ovs/repositories.options; echo '# stale' >> /etc/ocfs2/cluster.conf");
-    ok(await stack.up(program({ members: [1] })));
+  it("create propagates from the master: files, the cluster root mounted and linked on the member, record, hook", async () => {
+    // ovs2's cluster.conf differs from the master's: the master's wins (seed 9.4). It has no repositories at all.
+    await sh(names()[1], "echo '# stale' >> /etc/ocfs2/cluster.conf");
     const s0 = names()[0];
     const s1 = names()[1];
+    expect(await sh(s1, `[ -e /etc/ovs/repositories ] || [ -e /OVS/running_pool ] || grep -q ' ${root} ' /etc/mtab && echo yes || echo no`)).to.equal("no\n");
+    ok(await stack.up(program({ members: [1] })));
     for (const f of ["/etc/ovs/repositories", "/etc/ovs/repositories.options", "/etc/ocfs2/cluster.conf"]) {
       expect(await sh(s1, `cat ${f}`), f).to.equal(await sh(s0, `cat ${f}`));
     }
+    // What a Guest needs on the member: the cluster root mounted, /OVS/running_pool a directory inside it.
+    expect(await sh(s1, `awk '$2 == "${root}" {print $3}' /etc/mtab`)).to.equal("nfs\n");
+    expect(await sh(s1, "readlink -e /OVS/running_pool")).to.equal(`${root}/running_pool\n`);
+    expect(await sh(s1, "[ -d /OVS/running_pool/ ] && echo dir")).to.equal("dir\n");
+    expect(await sh(s1, "/usr/lib/ovs/ovs-cluster-check >/dev/null && echo ok")).to.equal("ok\n");
     const rec = PoolRecordSchema.parse(JSON.parse(await sh(s1, `cat ${root}/.ovm-ha/pool.json`)));
     expect(rec.haEnabled).to.equal(true);
     expect(rec.servers.map((s) => [s.name, s.role])).to.deep.equal([[s0, "master"], [s1, "member"]]);
@@ -98,12 +118,14 @@ describe("ServerPool on the lab (engine harness)", function () {
   });
 
   it("a second up changes nothing on the servers (same files, same mtimes, same generation)", async () => {
-    const files = ["/etc/ovs/repositories.options", "/etc/ocfs2/cluster.conf", "/etc/rc.d/init.d/ovm-ha-drain", `${root}/.ovm-ha/pool.json`];
+    const files = ["/etc/ovs/repositories", "/etc/ovs/repositories.options", "/etc/ocfs2/cluster.conf", "/etc/rc.d/init.d/ovm-ha-drain", `${root}/.ovm-ha/pool.json`, "/OVS/running_pool"];
     const before = await Promise.all(files.map((f) => mtime(names()[1], f)));
+    const mtabBefore = await sh(names()[1], "cat /etc/mtab");
     await new Promise((r) => setTimeout(r, 1100));
     const r = ok(await stack.up(program({ members: [1] })));
     expect(r.ops("same").map((s) => s.name)).to.deep.equal(["pool"]);
     expect(await Promise.all(files.map((f) => mtime(names()[1], f)))).to.deep.equal(before);
+    expect(await sh(names()[1], "cat /etc/mtab")).to.equal(mtabBefore);
     // A refresh reads the record in sync: preview stays empty.
     ok(await stack.refresh());
     expect(ok(await stack.preview(program({ members: [1] }))).ops("same")).to.have.length(1);
@@ -117,10 +139,13 @@ describe("ServerPool on the lab (engine harness)", function () {
     expect(await mtime(names()[1], "/etc/rc.d/init.d/ovm-ha-drain")).to.equal(hook);
   });
 
-  it("adding a server verifies, propagates to it and installs its hook", async () => {
-    await sh(names()[2], `mkdir -p ${root} && mount -t nfs ${lab.info.storage.nfs.export} ${root}`);
+  it("adding a server verifies, propagates to it (cluster root mounted and linked) and installs its hook", async () => {
+    const s1Files = await Promise.all(["/etc/ovs/repositories", "/etc/ocfs2/cluster.conf"].map((f) => mtime(names()[1], f)));
     ok(await stack.up(program({ members: [1, 2] })));
     expect(await sh(names()[2], "cat /etc/ovs/repositories")).to.equal(await sh(names()[0], "cat /etc/ovs/repositories"));
+    expect(await sh(names()[2], "readlink -e /OVS/running_pool")).to.equal(`${root}/running_pool\n`);
+    // The member already in the pool is not touched.
+    expect(await Promise.all(["/etc/ovs/repositories", "/etc/ocfs2/cluster.conf"].map((f) => mtime(names()[1], f)))).to.deep.equal(s1Files);
     const rec = PoolRecordSchema.parse(JSON.parse(await sh(names()[0], `cat ${root}/.ovm-ha/pool.json`)));
     expect(rec.servers.map((s) => s.name)).to.deep.equal(names().slice(0, 3));
     expect(rec.generation).to.equal(3);

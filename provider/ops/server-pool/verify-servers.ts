@@ -1,6 +1,8 @@
 // Pool verification (seed 9.4 step 1: "The server pool setup is verified and any errors are displayed"): every
-// server is reachable, has the cluster root mounted and o2cb online in the pool's cluster, answers `xm info`,
-// and is a node of the master's cluster.conf. Every problem of every server is collected into one error.
+// server is reachable, has o2cb online in the pool's cluster, answers `xm info`, and is a node of the master's
+// cluster.conf; the master has the cluster root mounted. A member without it is no problem: propagation mounts
+// it there (seed 9.3 runs the ovs-* scripts on the master only). Every problem of every server is collected
+// into one error.
 import { ServerEndpoint, shellWithArgs } from "../../ssh";
 import { findMount, parseClusterConf, parseMtab, parseO2cbStatus, parseXmInfo } from "../../parsers";
 import { run } from "../../runtime/remote";
@@ -23,11 +25,11 @@ export interface ServerCheck {
 const SEP = "@@ovm-ha:section@@";
 
 /**
- * One command per server prints /etc/mtab, `service o2cb status`, `xm info` and (master) cluster.conf, split by a
- * separator, so verification costs one round trip per server.
+ * One command per server prints (master) /etc/mtab, `service o2cb status`, `xm info` and (master) cluster.conf,
+ * split by a separator, so verification costs one round trip per server.
  */
 const VERIFY_SCRIPT = [
-  'cat /etc/mtab; echo "$1"',
+  'if [ "$2" = master ]; then cat /etc/mtab; fi; echo "$1"',
   'service o2cb status 2>&1; echo "$1"',
   'xm info 2>&1; echo "xm-exit=$?"; echo "$1"',
   'if [ "$2" = master ]; then if [ -e /etc/ocfs2/cluster.conf ]; then cat /etc/ocfs2/cluster.conf; else echo "@@missing@@"; fi; fi',
@@ -42,10 +44,12 @@ export async function checkServer(server: ServerEndpoint, o: { clusterRoot: stri
     return { server: server.name, problems: [`unreachable (${reasonOf(e)})`] };
   }
   const [mtab = "", o2cb = "", xmInfo = "", conf = ""] = out.split(SEP + "\n");
-  try {
-    if (!findMount(parseMtab(mtab, "/etc/mtab"), o.clusterRoot)) problems.push(`cluster root ${o.clusterRoot} is not mounted`);
-  } catch (e) {
-    problems.push(`cannot read /etc/mtab (${reasonOf(e)})`);
+  if (o.master) {
+    try {
+      if (!findMount(parseMtab(mtab, "/etc/mtab"), o.clusterRoot)) problems.push(`cluster root ${o.clusterRoot} is not mounted (the Cluster resource mounts it on the master)`);
+    } catch (e) {
+      problems.push(`cannot read /etc/mtab (${reasonOf(e)})`);
+    }
   }
   try {
     const st = parseO2cbStatus(o2cb);
