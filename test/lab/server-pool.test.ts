@@ -32,7 +32,7 @@ describe("ServerPool on the lab (engine harness)", function () {
   const program = (o: { members: number[]; ha?: boolean }) => () => {
     new ServerPool("pool", { name: "pool1", master: srv(0), members: o.members.map(srv), cluster: "ocfs2", clusterRoot: root, ha: o.ha ?? true });
   };
-  /** A full cluster.conf of all lab servers, o2cb online; the NFS cluster root registered (ovs-makerepo) unless told. */
+  /** A full cluster.conf of all lab servers, o2cb online and enabled; the NFS cluster root registered (ovs-makerepo) unless told. */
   const prepare = async (i: number, o: { mount: boolean }) => {
     const conf = formatClusterConf({
       cluster: { name: "ocfs2", nodeCount: lab.info.servers.length, heartbeatMode: "local" },
@@ -40,6 +40,8 @@ describe("ServerPool on the lab (engine harness)", function () {
     });
     const name = lab.info.servers[i].name;
     await sh(name, `mkdir -p /etc/ocfs2 && cat > /etc/ocfs2/cluster.conf <<'EOF2'\n${conf}EOF2\nservice o2cb online ocfs2 >/dev/null`);
+    // O2CB enabled on boot, as the Cluster resource leaves it (ovs-cluster-check demands it).
+    await sh(name, "mkdir -p /etc/sysconfig && printf 'O2CB_ENABLED=true\\nO2CB_BOOTCLUSTER=ocfs2\\n' > /etc/sysconfig/o2cb");
     if (o.mount) {
       const out = await sh(name, `/usr/lib/ovs/ovs-makerepo ${lab.info.storage.nfs.export} C "pool root"`);
       root = /mounted at (\S+)/.exec(out)![1];
@@ -101,7 +103,8 @@ describe("ServerPool on the lab (engine harness)", function () {
     expect(await sh(s1, `awk '$2 == "${root}" {print $3}' /etc/mtab`)).to.equal("nfs\n");
     expect(await sh(s1, "readlink -e /OVS/running_pool")).to.equal(`${root}/running_pool\n`);
     expect(await sh(s1, "[ -d /OVS/running_pool/ ] && echo dir")).to.equal("dir\n");
-    expect(await sh(s1, "/usr/lib/ovs/ovs-cluster-check >/dev/null && echo ok")).to.equal("ok\n");
+    const clusterCheck = await sh(s1, "cd / && /usr/lib/ovs/ovs-cluster-check 2>&1; echo exit=$?");
+    expect(clusterCheck, clusterCheck).to.match(/exit=0\n$/);
     const rec = PoolRecordSchema.parse(JSON.parse(await sh(s1, `cat ${root}/.ovm-ha/pool.json`)));
     expect(rec.haEnabled).to.equal(true);
     expect(rec.servers.map((s) => [s.name, s.role])).to.deep.equal([[s0, "master"], [s1, "member"]]);
