@@ -1,5 +1,5 @@
 // An HA server pool whose cluster root is an NFS export (seed 9.2.3, 9.3.1, 9.4): the o2cb cluster and the
-// cluster root on the master (and registered on the members), the pool with HA on and
+// cluster root on the master, the pool with HA on (propagated to and mounted on the members) and
 // fencing by power, and a few HA guests. Servers and storage come from the stack config (see README.md).
 import * as pulumi from "@pulumi/pulumi";
 // A project of your own imports the package instead: import { Cluster, Guest, ServerPool } from "ovm-ha";
@@ -35,22 +35,18 @@ export function nfsPool() {
   // Seed 9.2.3: with NFS the shared virtual disk is the export itself, used as the cluster root below.
 
   // Seed 9.3.1: cluster.conf and o2cb on every server, the export registered as cluster root on the master.
-  const clusterArgs = {
+  const cluster = new Cluster("cluster", {
     kind: "nfs" as const,
     name: clusterName,
     servers,
+    master: master.name,
     source: exportPath,
     o2cb: { heartbeatThreshold: config.getNumber("o2cbHeartbeatThreshold") ?? 31 },
-  };
-  const cluster = new Cluster("cluster", { ...clusterArgs, master: master.name });
+  });
 
-  // Every server needs the cluster root registered, mounted and linked at /OVS/running_pool (the pool verifies
-  // the mount; guests start from /OVS/running_pool/NAME/vm.cfg on any server). Oracle VM's agent does this on
-  // the members after propagating the repositories (9.4); the ServerPool resource does not yet, so each member
-  // runs the same registration (same files, same repository UUID) through a Cluster resource of its own.
-  const memberRoots = members.map((m) => new Cluster(`cluster-root-${m.name}`, { ...clusterArgs, master: m.name }, { dependsOn: [cluster] }));
-
-  // Seed 9.4: the HA-enabled pool; the watchdog fences every server by power.
+  // Seed 9.4: the HA-enabled pool; the watchdog fences every server by power. The pool propagates the
+  // repositories and cluster.conf from the master and mounts the cluster root on every member (linked at
+  // /OVS/running_pool, where guests start on any server).
   const pool = new ServerPool(
     "pool",
     {
@@ -63,7 +59,6 @@ export function nfsPool() {
       fence: Object.fromEntries(servers.map((s) => [s.name, { method: "power" as const }])),
       timing: config.getObject("timing"),
     },
-    { dependsOn: memberRoots },
   );
 
   const created = guests.map(

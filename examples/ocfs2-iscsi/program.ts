@@ -45,30 +45,18 @@ export function ocfs2IscsiPool() {
   });
 
   // Seed 9.3.2: cluster.conf and o2cb on every server, the volume registered as cluster root on the master.
-  const clusterArgs = {
+  const cluster = new Cluster("cluster", {
     kind: "ocfs2" as const,
     name: config.get("clusterName") ?? "ocfs2",
     servers,
+    master: master.name,
     source: disk.devices.apply((d) => d[master.name] ?? ""),
     o2cb: { heartbeatThreshold: config.getNumber("o2cbHeartbeatThreshold") ?? 31 },
-  };
-  const cluster = new Cluster("cluster", { ...clusterArgs, master: master.name });
+  });
 
-  // Every server needs the cluster root registered, mounted and linked at /OVS/running_pool (the pool verifies
-  // the mount; guests start from /OVS/running_pool/NAME/vm.cfg on any server). Oracle VM's agent does this on
-  // the members after propagating the repositories (9.4); the ServerPool resource does not yet, so each member
-  // runs the same registration (same files, same repository UUID) through a Cluster resource of its own.
-  // (An iSCSI disk may get another name on each server: each registers its own device for the volume.)
-  const memberRoots = members.map(
-    (m) =>
-      new Cluster(
-        `cluster-root-${m.name}`,
-        { ...clusterArgs, master: m.name, source: disk.devices.apply((d) => d[m.name] ?? "") },
-        { dependsOn: [cluster] },
-      ),
-  );
-
-  // Seed 9.4: the HA-enabled pool; the watchdog fences every server by power.
+  // Seed 9.4: the HA-enabled pool; the watchdog fences every server by power. The pool propagates the
+  // repositories and cluster.conf from the master and mounts the cluster root on every member (linked at
+  // /OVS/running_pool, where guests start on any server).
   const pool = new ServerPool(
     "pool",
     {
@@ -81,7 +69,6 @@ export function ocfs2IscsiPool() {
       fence: Object.fromEntries(servers.map((s) => [s.name, { method: "power" as const }])),
       timing: config.getObject("timing"),
     },
-    { dependsOn: memberRoots },
   );
 
   const created = guests.map(

@@ -7,7 +7,7 @@ import { ocfs2IscsiPool } from "../../examples/ocfs2-iscsi/program";
 describeExampleLifecycle({
   example: "ocfs2-iscsi",
   program: ocfs2IscsiPool,
-  resources: ["cluster-root-disk", "cluster", "cluster-root-ovs2", "cluster-root-ovs3", "pool", "web1", "web2", "db1"],
+  resources: ["cluster-root-disk", "cluster", "pool", "web1", "web2", "db1"],
   async checkStorage({ lab, stack, sh }) {
     // 9.2.1: one session to the chosen target on every server and only its node record; the new disk
     // partitioned and formatted once; 9.3.2: the volume is the cluster root, mounted on every server.

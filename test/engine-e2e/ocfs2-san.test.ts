@@ -7,7 +7,7 @@ import { ocfs2SanPool } from "../../examples/ocfs2-san/program";
 describeExampleLifecycle({
   example: "ocfs2-san",
   program: ocfs2SanPool,
-  resources: ["cluster-root-disk", "cluster", "cluster-root-ovs2", "cluster-root-ovs3", "pool", "web1", "web2", "db1"],
+  resources: ["cluster-root-disk", "cluster", "pool", "web1", "web2", "db1"],
   async checkStorage({ lab, stack, sh }) {
     // 9.2.2: one partition, formatted once with the given parameters, not mounted at /OVS/remote; 9.3.2: the
     // volume is the cluster root (its OCFS2 UUID is the repository's), mounted on every server.
