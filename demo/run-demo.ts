@@ -3,7 +3,7 @@
 // crashes with guests on it (detection, fencing, restarts elsewhere), another is shut down as planned (its guests
 // migrate live), then the split-brain checker's verdict and a summary. Cleans up on exit and on Ctrl-C; exits
 // non-zero when anything failed.
-import { execFileSync } from "child_process";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -18,6 +18,7 @@ import { Watchdog } from "../watchdog/daemon/watchdog";
 import { parseWatchdogConfig } from "../watchdog/daemon/config";
 import type { LogLine } from "../watchdog/core/types";
 import { DemoScreen } from "./demo-screen";
+import { pulumiCliEnv, pulumiCliSteps, pulumiOnPath, runCliStep } from "./pulumi-cli";
 
 const PROJECT_DIR = path.resolve(__dirname, "../..");
 const TIMING = { heartbeatIntervalMs: 1000, heartbeatMisses: 3, stabilityMs: 3000, restartBudget: { max: 3, windowMs: 600000 }, fenceTimeoutMs: 15000, fenceRetryMs: 3000 };
@@ -39,15 +40,6 @@ async function waitFor<T>(what: string, fn: () => T | undefined | false | Promis
     if (v) return v;
     if (Date.now() > until) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
     await sleep(100);
-  }
-}
-
-function pulumiOnPath(): boolean {
-  try {
-    execFileSync("pulumi", ["version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -87,21 +79,44 @@ async function main(screen: DemoScreen, res: Resources): Promise<boolean> {
   screen.done(`lab up: ${info.servers.map((s) => `${s.name} ${s.address}`).join(", ")}`);
 
   // --- apply the NFS example -------------------------------------------------------------------------------
-  if (pulumiOnPath()) screen.note("the Pulumi CLI is installed, but the demo drives the same providers through the SDK's provider host for a reproducible run");
-  else screen.note("the Pulumi CLI is not installed: the example's providers are driven through the SDK's own dynamic-provider host, as `pulumi up` would");
-  const stack = new Stack({ project: EXAMPLE_PROJECTS.nfs, projectDir: PROJECT_DIR, stateFile: path.join(res.tmp, "state.json") });
-  for (const [k, v] of Object.entries(labStackConfig(info, "nfs", { guests: GUESTS, timing: TIMING }))) stack.setConfig(k, v.value, { secret: v.secret });
-  screen.step("pulumi preview (examples/nfs)");
-  const plan = await stack.preview(nfsPool);
-  if (plan.errors.length) throw new Error(`preview failed: ${plan.errors.map((e) => e.message).join("; ")}`);
-  screen.done(`preview: ${plan.ops("create").length} to create (${plan.steps.map((s) => s.name).join(", ")}), nothing run on the servers`);
-  screen.step("pulumi up");
-  const t0 = Date.now();
-  const up = await stack.up(nfsPool);
-  if (up.errors.length) throw new Error(`up failed: ${up.errors.map((e) => e.message).join("; ")}`);
-  const clusterRoot = stack.resource("cluster")!.outputs.clusterRoot as string;
-  const placed = GUESTS.map((g) => `${g.name}@${stack.resource(g.name)!.outputs.runningOn}`).join(", ");
-  screen.done(`up: ${up.ops("create").length} created in ${((Date.now() - t0) / 1000).toFixed(1)} s; cluster root ${clusterRoot}; guests ${placed}`);
+  const stackConfig = labStackConfig(info, "nfs", { guests: GUESTS, timing: TIMING });
+  const useCli = process.env.OVM_HA_DEMO_ENGINE === "harness" ? false : await pulumiOnPath();
+  let clusterRoot: string;
+  let placement: Record<string, string>;
+  if (useCli) {
+    screen.note("the Pulumi CLI is installed: `pulumi up` applies examples/nfs, with a local state backend in a temporary directory");
+    const cwd = path.join(PROJECT_DIR, "examples", "nfs");
+    const backend = path.join(res.tmp, "pulumi-backend");
+    fs.mkdirSync(backend, { recursive: true });
+    const env = pulumiCliEnv(backend, crypto.randomBytes(16).toString("hex"));
+    const steps = pulumiCliSteps("demo", stackConfig);
+    for (const step of steps.setup) await runCliStep(step, { cwd, env });
+    screen.step("pulumi preview (examples/nfs)");
+    await runCliStep(steps.preview, { cwd, env });
+    screen.done("preview done");
+    screen.step("pulumi up");
+    const t0 = Date.now();
+    await runCliStep(steps.up, { cwd, env });
+    const outputs = JSON.parse(await runCliStep(steps.outputs, { cwd, env })) as { clusterRoot: string; guests: Record<string, string> };
+    clusterRoot = outputs.clusterRoot;
+    placement = outputs.guests;
+    screen.done(`up in ${((Date.now() - t0) / 1000).toFixed(1)} s; cluster root ${clusterRoot}; guests ${GUESTS.map((g) => `${g.name}@${placement[g.name]}`).join(", ")}`);
+  } else {
+    screen.note("the Pulumi CLI is not installed: the example's providers are driven through the SDK's own dynamic-provider host, as `pulumi up` would");
+    const stack = new Stack({ project: EXAMPLE_PROJECTS.nfs, projectDir: PROJECT_DIR, stateFile: path.join(res.tmp, "state.json") });
+    for (const [k, v] of Object.entries(stackConfig)) stack.setConfig(k, v.value, { secret: v.secret });
+    screen.step("pulumi preview (examples/nfs)");
+    const plan = await stack.preview(nfsPool);
+    if (plan.errors.length) throw new Error(`preview failed: ${plan.errors.map((e) => e.message).join("; ")}`);
+    screen.done(`preview: ${plan.ops("create").length} to create (${plan.steps.map((s) => s.name).join(", ")}), nothing run on the servers`);
+    screen.step("pulumi up");
+    const t0 = Date.now();
+    const up = await stack.up(nfsPool);
+    if (up.errors.length) throw new Error(`up failed: ${up.errors.map((e) => e.message).join("; ")}`);
+    clusterRoot = stack.resource("cluster")!.outputs.clusterRoot as string;
+    placement = Object.fromEntries(GUESTS.map((g) => [g.name, String(stack.resource(g.name)!.outputs.runningOn)]));
+    screen.done(`up: ${up.ops("create").length} created in ${((Date.now() - t0) / 1000).toFixed(1)} s; cluster root ${clusterRoot}; guests ${GUESTS.map((g) => `${g.name}@${placement[g.name]}`).join(", ")}`);
+  }
 
   // --- the watchdog --------------------------------------------------------------------------------------
   const events: LogLine[] = [];
