@@ -44,6 +44,7 @@ async function converge(id: string, inputs: KnownClusterInputs, previous: Bag, i
     ...(typeof previous.clusterRoot === "string" ? { clusterRoot: previous.clusterRoot } : {}),
     onlineOn: [] as string[],
     serversRecorded: inputs.servers,
+    unreachableServers: [],
     schemaVersion: CLUSTER_SCHEMA_VERSION,
   };
   let changed = false;
@@ -98,19 +99,24 @@ export async function read(id: string, props: Bag): Promise<pulumi.dynamic.ReadR
   }
   const files = nodeFiles(parsed);
   const servers = parsed.servers.map(endpointOf);
-  const seen = await onEachServer("reading the cluster", servers, (s) => observeNode(s, parsed.name, files));
+  // A server that does not answer (crashed, being fenced) is kept as it was: it says nothing about drift, and
+  // dropping it would make the next up try to configure a dead server. It is listed in unreachableServers.
+  const seen = await Promise.allSettled(servers.map((s) => observeNode(s, parsed.name, files)));
+  const unreachable = servers.filter((_, i) => seen[i].status === "rejected").map((s) => s.name);
+  const observed = (i: number) => (seen[i].status === "fulfilled" ? (seen[i] as PromiseFulfilledResult<Awaited<ReturnType<typeof observeNode>>>).value : undefined);
   const master = servers.find((s) => s.name === parsed.master)!;
-  const root = await observeClusterRoot(master, parsed.source);
-  const good = new Set(servers.filter((_, i) => seen[i].filesCurrent && seen[i].online).map((s) => s.name));
-  if (!root?.mounted) good.delete(parsed.master);
+  const root = unreachable.includes(master.name) ? undefined : await observeClusterRoot(master, parsed.source).catch(() => undefined);
+  const good = new Set(servers.filter((_, i) => { const o = observed(i); return o === undefined || (o.filesCurrent && o.online); }).map((s) => s.name));
+  if (!unreachable.includes(master.name) && !root?.mounted) good.delete(parsed.master);
   const listed = serverList(props.servers);
   const kept = (Array.isArray(props.servers) ? (props.servers as { name: string }[]) : []).filter((s) => good.has(s.name));
   const outs: Bag = {
     ...props,
     servers: kept,
-    onlineOn: servers.filter((_, i) => seen[i].online).map((s) => s.name),
+    onlineOn: servers.filter((_, i) => observed(i)?.online).map((s) => s.name),
     ...(root ? { repositoryUuid: root.repositoryUuid, clusterRoot: root.clusterRoot } : {}),
     serversRecorded: listed,
+    unreachableServers: unreachable,
     schemaVersion: CLUSTER_SCHEMA_VERSION,
   };
   const { __provider: _p, ...rest } = outs;
@@ -118,7 +124,7 @@ export async function read(id: string, props: Bag): Promise<pulumi.dynamic.ReadR
 }
 
 function inputsOnly(props: Bag): Bag {
-  const facts = new Set(["repositoryUuid", "clusterRoot", "onlineOn", "serversRecorded", "schemaVersion", "__provider"]);
+  const facts = new Set(["repositoryUuid", "clusterRoot", "onlineOn", "serversRecorded", "unreachableServers", "schemaVersion", "__provider"]);
   return Object.fromEntries(Object.entries(props).filter(([k]) => !facts.has(k)));
 }
 

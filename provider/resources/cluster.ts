@@ -42,10 +42,12 @@ export class Cluster extends pulumi.dynamic.Resource {
   declare readonly clusterRoot: pulumi.Output<string>;
   /** Servers where cluster.conf is current and o2cb online. */
   declare readonly onlineOn: pulumi.Output<string[]>;
+  /** Servers that did not answer at the last read: kept as they were, not counted as drift. */
+  declare readonly unreachableServers: pulumi.Output<string[]>;
   declare readonly schemaVersion: pulumi.Output<number>;
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.CustomResourceOptions) {
-    const outputs = { repositoryUuid: undefined, clusterRoot: undefined, onlineOn: undefined, serversRecorded: undefined, schemaVersion: undefined };
+    const outputs = { repositoryUuid: undefined, clusterRoot: undefined, onlineOn: undefined, serversRecorded: undefined, unreachableServers: undefined, schemaVersion: undefined };
     super(makeProvider(...opsPaths("cluster")), name, { ...outputs, nodeNumbers: undefined, ...args }, opts, "ovm-ha", "Cluster");
   }
 }
