@@ -278,7 +278,9 @@ export async function read(id: string, props: Bag): Promise<pulumi.dynamic.ReadR
   const facts = factsOf(props);
   const servers = serverList(props.servers).map(endpointOf);
   const inputs = props as Record<string, unknown>;
-  const ok = await onEachServer("reading", servers, async (s) => {
+  // A server that does not answer is kept as it was (listed in unreachableServers): no answer is no drift, and
+  // dropping it would make the next up try to attach a dead server.
+  const settled = await Promise.allSettled(servers.map(async (s) => {
     const source = inputs.kind === "nfs" ? (inputs.export as string) : facts.devices[s.name];
     if (source === undefined) return { attached: false, mounted: false, uuid: undefined as string | undefined };
     let uuid: string | undefined;
@@ -294,20 +296,25 @@ export async function read(id: string, props: Bag): Promise<pulumi.dynamic.ReadR
     const line = entryFor(await readFstabText(s), mountPoint);
     const mounted = m?.source === source;
     return { attached: mounted && line?.device === source, mounted, uuid };
-  });
+  }));
+  const unreachableServers = servers.filter((_, i) => settled[i].status === "rejected").map((s) => s.name);
+  const wasMounted = new Set(Array.isArray(props.mountedOn) ? (props.mountedOn as string[]) : []);
+  const ok = settled.map((r, i) =>
+    r.status === "fulfilled" ? r.value : { attached: true, mounted: wasMounted.has(servers[i].name), uuid: undefined as string | undefined },
+  );
   const attached = servers.filter((_, i) => ok[i].attached).map((s) => s.name);
   const listed = Array.isArray(props.servers) ? (props.servers as { name: string }[]) : [];
   const keptServers = listed.filter((s) => attached.includes(s.name));
   const volumeUuid = ok.find((r) => r.uuid)?.uuid ?? facts.volumeUuid;
   const mountedOn = servers.filter((_, i) => ok[i].mounted).map((s) => s.name);
-  const outs = { ...props, servers: keptServers, mountedOn, ...(volumeUuid ? { volumeUuid } : {}), schemaVersion: SHARED_DISK_SCHEMA_VERSION };
+  const outs = { ...props, servers: keptServers, mountedOn, unreachableServers, ...(volumeUuid ? { volumeUuid } : {}), schemaVersion: SHARED_DISK_SCHEMA_VERSION };
   const { __provider: _p, ...rest } = outs as Bag;
   return { id, props: outs, inputs: { ...inputsOnly(rest), servers: keptServers } };
 }
 
 /** The input properties of a state bag (outputs carry facts too; inputs must hold only what check accepts). */
 function inputsOnly(props: Bag): Bag {
-  const facts = new Set(["disks", "devices", "devicePath", "volumeUuid", "volumeLabel", "formatted", "mountedOn", "serversRecorded", "schemaVersion"]);
+  const facts = new Set(["disks", "devices", "devicePath", "volumeUuid", "volumeLabel", "formatted", "mountedOn", "serversRecorded", "unreachableServers", "schemaVersion"]);
   return Object.fromEntries(Object.entries(props).filter(([k]) => !facts.has(k)));
 }
 

@@ -66,10 +66,12 @@ export class SharedDisk extends pulumi.dynamic.Resource {
   declare readonly formatted: pulumi.Output<boolean>;
   /** Servers where it is mounted at mountPoint. */
   declare readonly mountedOn: pulumi.Output<string[]>;
+  /** Servers that did not answer at the last read: kept as they were, not counted as drift. */
+  declare readonly unreachableServers: pulumi.Output<string[]>;
   declare readonly schemaVersion: pulumi.Output<number>;
 
   constructor(name: string, args: SharedDiskArgs, opts?: pulumi.CustomResourceOptions) {
-    const outputs = { devices: undefined, disks: undefined, devicePath: undefined, volumeUuid: undefined, volumeLabel: undefined, formatted: undefined, mountedOn: undefined, serversRecorded: undefined, schemaVersion: undefined };
+    const outputs = { devices: undefined, disks: undefined, devicePath: undefined, volumeUuid: undefined, volumeLabel: undefined, formatted: undefined, mountedOn: undefined, unreachableServers: undefined, serversRecorded: undefined, schemaVersion: undefined };
     super(makeProvider(...opsPaths("shared-disk")), name, { ...outputs, ...args }, opts, "ovm-ha", "SharedDisk");
   }
 }

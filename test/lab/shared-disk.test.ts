@@ -134,6 +134,21 @@ describe("SharedDisk on the lab (engine harness)", function () {
       expect(ok(await stack().refresh()).step("disk")!.op).to.equal("same");
     });
 
+    it("a server that does not answer is kept as it was at refresh (not drift); after power-on up converges", async () => {
+      await lab.fault("crash", "ovs2");
+      const refresh = ok(await stack().refresh());
+      const outs = stack().resource("disk")!.outputs;
+      expect(refresh.errors).to.deep.equal([]);
+      expect(outs.unreachableServers).to.deep.equal(["ovs2"]);
+      expect((outs.servers as { name: string }[]).map((s) => s.name)).to.deep.equal(["ovs1", "ovs2"]);
+      expect(ok(await stack().preview(program(san()))).step("disk")!.op).to.equal("same");
+      await lab.fault("power-on", "ovs2");
+      ok(await stack().up(program(san())));
+      expect(await mtabLine("ovs2", "/OVS/remote")).to.match(/ocfs2/);
+      ok(await stack().refresh());
+      expect(stack().resource("disk")!.outputs.unreachableServers).to.deep.equal([]);
+    });
+
     it("destroy unmounts and removes the fstab lines, and keeps the data", async () => {
       ok(await stack().destroy());
       expect(stack().resources).to.have.length(0);

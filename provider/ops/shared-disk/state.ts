@@ -20,6 +20,8 @@ export interface SharedDiskFacts {
   formatted: boolean;
   /** Servers where the disk is mounted at mountPoint with its fstab line. */
   mountedOn: string[];
+  /** Servers that did not answer at the last read (kept as they were); empty after a create or update. */
+  unreachableServers: string[];
   /** Every server the disk was set up on (kept when a read drops a drifted server from `servers`). */
   serversRecorded: ServerInputLike[];
   schemaVersion: number;
@@ -63,6 +65,7 @@ export function factsOf(props: Record<string, unknown> | undefined): SharedDiskF
     ...(typeof p.volumeLabel === "string" ? { volumeLabel: p.volumeLabel } : {}),
     formatted: p.formatted === true,
     mountedOn: Array.isArray(p.mountedOn) ? p.mountedOn.filter((x): x is string => typeof x === "string") : [],
+    unreachableServers: [],
     serversRecorded: serverList(p.serversRecorded),
     schemaVersion: SHARED_DISK_SCHEMA_VERSION,
   };
