@@ -1,15 +1,9 @@
 import { ParseError } from "./parse-error";
-import { escapeMountField, unescapeMountField } from "./mtab";
+import { escapeMountField, MountEntry, unescapeMountField } from "./mtab";
 import { numberedLines } from "./text-lines";
 
-export interface FstabEntry {
-  source: string;
-  mountPoint: string;
-  fsType: string;
-  options: string[];
-  dump: number;
-  pass: number;
-}
+/** An fstab entry has the fields of a mount table line. */
+export type FstabEntry = MountEntry;
 
 /** A line of fstab: an entry (with its original text) or a comment/blank line kept verbatim. */
 export type FstabLine =
