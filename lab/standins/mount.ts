@@ -1,7 +1,8 @@
 // mount for lab servers. OCFS2 and NFS have no kernel support here, so a mount of either is a bind mount of the
 // shared lab directory behind the volume (by OCFS2 UUID) or behind the export, plus an /etc/mtab line; the checks
 // a real mount makes first (device type by the real blkid, o2cb online, NFS server reachable) come before it.
-// Everything else goes to the real mount.
+// `UUID=`/`LABEL=` sources are resolved as util-linux mount does (the real blkid -U/-L, which scan the server's
+// /proc/partitions), and mtab records the device found. Everything else goes to the real mount.
 import * as fs from "fs";
 import * as path from "path";
 import { execFileSync, spawnSync } from "child_process";
@@ -33,6 +34,41 @@ export function probeDevice(device: string): { type: string; uuid: string; label
   }
 }
 
+const TAG_RE = /^(UUID|LABEL)=(.*)$/;
+
+/** A `UUID=...` or `LABEL=...` mount source (fstab's tag form). */
+export function isTagSource(source: string): boolean {
+  return TAG_RE.test(source);
+}
+
+/**
+ * The device a mount source names: a tag resolved by the real blkid (`blkid -U`/`-L`, no cache file, so a
+ * reformat or a renamed disk is seen at once; inside a server it scans the server's own /proc/partitions and
+ * /dev), anything else as it is. Like util-linux, the value is matched exactly as blkid prints it (an OCFS2
+ * UUID in the dashed lower-case form). undefined: no device has that tag.
+ */
+export function resolveSource(source: string): string | undefined {
+  const m = TAG_RE.exec(source);
+  if (!m) return source;
+  const value = m[2].replace(/^"(.*)"$/, "$1");
+  if (!value) return undefined;
+  try {
+    const out = execFileSync("blkid", ["-c", "/dev/null", m[1] === "UUID" ? "-U" : "-L", value], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    return out.split("\n")[0].trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** util-linux 2.13's refusal of a tag no device has. */
+function noSuchDevice(io: Io, source: string): number {
+  io.err(`mount: special device ${source} does not exist\n`);
+  return 32;
+}
+
 function bindMount(source: string, dir: string): { ok: boolean; err: string } {
   const r = spawnSync(realTool("mount", "/usr/bin/mount"), ["--bind", source, dir], { encoding: "utf8" });
   return { ok: r.status === 0, err: (r.stderr ?? "").trim() };
@@ -52,7 +88,9 @@ function alreadyMounted(ctx: StandinContext, io: Io, device: string, dir: string
   return false;
 }
 
-export function mountOcfs2(ctx: StandinContext, io: Io, device: string, dir: string, opts?: string): number {
+export function mountOcfs2(ctx: StandinContext, io: Io, source: string, dir: string, opts?: string): number {
+  const device = resolveSource(source);
+  if (device === undefined) return noSuchDevice(io, source);
   if (!fs.existsSync(serverPath(ctx, dir))) {
     io.err(`mount: mount point ${dir} does not exist\n`);
     return 32;
@@ -194,7 +232,11 @@ export function mountCommand(argv: string[], ctx: StandinContext, io: Io): numbe
   let type = a.types?.[0];
   if (!type) {
     if (isNfsSource(device)) type = "nfs";
-    else if (probeDevice(serverPath(ctx, device))?.type === "ocfs2") type = "ocfs2";
+    else {
+      const resolved = resolveSource(device);
+      if (resolved === undefined) return noSuchDevice(io, device);
+      if (probeDevice(serverPath(ctx, resolved))?.type === "ocfs2") type = "ocfs2";
+    }
   }
   if (!type || !labTypes.includes(type)) return "real";
   return mountEntry(ctx, io, { device, dir, type, options: a.options ?? "defaults" });

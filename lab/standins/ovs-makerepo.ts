@@ -3,7 +3,7 @@
 // cluster root (C), links /OVS/running_pool ... to it. Idempotent. File formats: lab/storage/repositories.ts.
 import * as fs from "fs";
 import * as path from "path";
-import { isNfsSource, mountEntry, probeDevice } from "./mount";
+import { isNfsSource, mountEntry, probeDevice, resolveSource } from "./mount";
 import { readMtab } from "../storage/mtab";
 import {
   nfsRepositoryUuid,
@@ -23,7 +23,10 @@ export const NFS_REPO_OPTIONS = "hard,proto=tcp,vers=3,timeo=600,retrans=2,noint
 /** The UUID and type of a repository source, or an error message. */
 export function identifySource(ctx: StandinContext, source: string): { uuid: string; type: string; options: string } | string {
   if (isNfsSource(source)) return { uuid: nfsRepositoryUuid(source), type: "nfs", options: NFS_REPO_OPTIONS };
-  const probe = probeDevice(serverPath(ctx, source));
+  // UUID=/LABEL= (an fstab line moved by ovs-cluster-check): the device blkid finds; the source is kept as given.
+  const device = resolveSource(source);
+  if (device === undefined) return `${source}: no such device`;
+  const probe = probeDevice(serverPath(ctx, device));
   if (!probe) return `${source}: no file system found`;
   if (probe.type !== "ocfs2") return `${source}: not an OCFS2 volume (${probe.type})`;
   return { uuid: probe.uuid, type: "ocfs2", options: OCFS2_REPO_OPTIONS };

@@ -1,11 +1,13 @@
 // umount for lab servers: undoes the mount stand-in's bind mounts of OCFS2/NFS volumes and their /etc/mtab lines;
 // the kernel refuses the bind unmount while a process of the server has files open there ("device is busy").
 import { spawnSync } from "child_process";
-import { realTool } from "./mount";
+import { isTagSource, realTool, resolveSource } from "./mount";
 import { readMtab, writeMtab } from "../storage/mtab";
 import { Io, runStandin, serverPath, StandinContext } from "../storage/server-context";
 
 export function umountTarget(ctx: StandinContext, io: Io, target: string): number | "real" {
+  // mtab names the device, not the tag: `umount UUID=...` means the device blkid finds.
+  if (isTagSource(target)) target = resolveSource(target) ?? target;
   const mtab = readMtab(ctx);
   let idx = -1;
   for (let i = mtab.length - 1; i >= 0; i--) {

@@ -10,6 +10,8 @@ describe("lab: storage and cluster stand-ins", function () {
   let lab: TestLab;
   let disk = "";
   let uuid = "";
+  /** The volume UUID as blkid prints it (dashed, lower case): what `UUID=` in fstab names. */
+  let blkidUuid = "";
 
   const sh = async (server: string, cmd: string) => lab.inServer(server, ["sh", "-c", cmd]);
   const partitions = async (server: string) => (await sh(server, "cat /proc/partitions")).stdout;
@@ -99,6 +101,7 @@ describe("lab: storage and cluster stand-ins", function () {
     const b = (await sh("ovs2", `blkid -o value -s UUID /dev/${disk}1`)).stdout.trim();
     expect(a).to.match(/^[0-9a-f-]{36}$/);
     expect(b).to.equal(a);
+    blkidUuid = a;
     uuid = a.replace(/-/g, "").toUpperCase();
     const d = await sh("ovs2", "mounted.ocfs2 -d");
     expect(d.stdout).to.contain(`/dev/${disk}1`);
@@ -181,6 +184,47 @@ describe("lab: storage and cluster stand-ins", function () {
     expect((await sh("ovs3", "umount /mnt/nfs")).code).to.equal(0);
   });
 
+  it("mount resolves UUID= and LABEL= with the real blkid (mtab shows the device), on the command line and from fstab", async () => {
+    const listing = `/dev/${disk}1 on /OVS/remote type ocfs2 (rw,_netdev,heartbeat=local)\n`;
+    const byUuid = await sh("ovs1", `mount -t ocfs2 UUID=${blkidUuid} /OVS/remote && mount -t ocfs2 && cat /OVS/remote/hello`);
+    expect(byUuid.code, byUuid.stderr).to.equal(0);
+    expect(byUuid.stdout).to.equal(`${listing}written-on-ovs1\n`);
+    expect((await sh("ovs1", "cat /etc/mtab")).stdout).to.not.contain("UUID=");
+    // Mounted already, by its device or its UUID: util-linux's refusal, naming the device.
+    const twice = await sh("ovs1", `mkdir -p /OVS/other && mount -t ocfs2 UUID=${blkidUuid} /OVS/other`);
+    expect(twice.code).to.equal(32);
+    expect(twice.stderr).to.contain(`mount: /dev/${disk}1 already mounted or /OVS/other busy\n`);
+    expect((await sh("ovs1", `umount UUID=${blkidUuid} && mount -t ocfs2`)).stdout).to.equal("");
+    // Without -t the type comes from blkid of the device the label names.
+    const byLabel = await sh("ovs1", "mount LABEL=ovsroot /OVS/remote && mount -t ocfs2 && umount /OVS/remote");
+    expect(byLabel.code, byLabel.stderr).to.equal(0);
+    expect(byLabel.stdout).to.equal(listing);
+    // An fstab line with UUID=: mount -a (as boot runs it) and mount DIR.
+    await sh("ovs1", `cp /etc/fstab /tmp/fstab.before-uuid && echo 'UUID=${blkidUuid} /OVS/remote ocfs2 _netdev,datavolume,nointr 0 0' >> /etc/fstab`);
+    const all = await sh("ovs1", "mount -a -t ocfs2 -O _netdev && grep ' /OVS/remote ' /etc/mtab");
+    expect(all.code, all.stderr).to.equal(0);
+    expect(all.stdout).to.equal(`/dev/${disk}1 /OVS/remote ocfs2 rw,datavolume,nointr,_netdev,heartbeat=local 0 0\n`);
+    expect((await sh("ovs1", "umount /OVS/remote && mount /OVS/remote && mount -t ocfs2 && umount /OVS/remote")).stdout)
+      .to.equal(`/dev/${disk}1 on /OVS/remote type ocfs2 (rw,datavolume,nointr,_netdev,heartbeat=local)\n`);
+    await sh("ovs1", "cp /tmp/fstab.before-uuid /etc/fstab");
+  });
+
+  it("mount refuses a UUID or label no device has, and the 32-hex form blkid does not print, as util-linux does", async () => {
+    for (const source of ["UUID=00000000-1111-2222-3333-444444444444", `UUID=${uuid}`, "LABEL=nosuchlabel"]) {
+      for (const cmd of [`mount -t ocfs2 ${source} /OVS/remote`, `mount ${source} /OVS/remote`]) {
+        const r = await sh("ovs1", cmd);
+        expect(r.code, cmd).to.equal(32);
+        expect(r.stderr, cmd).to.contain(`mount: special device ${source} does not exist\n`);
+      }
+    }
+    await sh("ovs1", "echo 'UUID=00000000-1111-2222-3333-444444444444 /OVS/remote ocfs2 _netdev 0 0' >> /etc/fstab");
+    const all = await sh("ovs1", "mount -a -t ocfs2");
+    expect(all.code).to.equal(32);
+    expect(all.stderr).to.contain("mount: special device UUID=00000000-1111-2222-3333-444444444444 does not exist");
+    await sh("ovs1", "cp /tmp/fstab.before-uuid /etc/fstab");
+    expect((await sh("ovs1", "mount -t ocfs2")).stdout).to.equal("");
+  });
+
   it("ovs-makerepo registers and mounts the cluster root; ovs-cluster-check --alter-fstab moves /OVS lines", async () => {
     await sh("ovs1", `echo '/dev/${disk}1 /OVS ocfs2 _netdev,datavolume,nointr 0 0' >> /etc/fstab`);
     const r = await sh("ovs1", `/usr/lib/ovs/ovs-makerepo /dev/${disk}1 C "cluster root"`);
@@ -201,7 +245,7 @@ describe("lab: storage and cluster stand-ins", function () {
   });
 
   it("crash and power-on keep /etc but drop mounts and sessions, and boot restores them", async () => {
-    await sh("ovs2", `echo '/dev/${disk}1 /OVS/remote ocfs2 _netdev 0 0' >> /etc/fstab`);
+    await sh("ovs2", `echo 'UUID=${blkidUuid} /OVS/remote ocfs2 _netdev 0 0' >> /etc/fstab`);
     await lab.fault("crash", "ovs2");
     await lab.fault("power-on", "ovs2");
     expect((await sh("ovs2", "cat /etc/ocfs2/cluster.conf")).stdout).to.contain("name = ovs2");
@@ -209,7 +253,8 @@ describe("lab: storage and cluster stand-ins", function () {
     expect(await partitions("ovs2")).to.contain(` ${disk}1\n`);
     expect((await sh("ovs2", "service o2cb status")).stdout).to.contain("Checking O2CB cluster ocfs2: Online");
     expect((await sh("ovs2", "cat /OVS/remote/hello")).stdout).to.equal("written-on-ovs1\n");
-    expect((await sh("ovs2", "mount -t ocfs2")).stdout.trim().split("\n")).to.have.length(1);
+    // Boot mounted the fstab line by its UUID; mtab names the device.
+    expect((await sh("ovs2", "mount -t ocfs2")).stdout).to.equal(`/dev/${disk}1 on /OVS/remote type ocfs2 (rw,_netdev,heartbeat=local)\n`);
     await lab.fault("crash", "ovs1");
     await lab.fault("power-on", "ovs1");
     expect((await sh("ovs1", "readlink /OVS/running_pool")).stdout.trim()).to.equal(`/OVS/${uuid}/running_pool`);
