@@ -2,7 +2,7 @@ import { CommandArgumentError } from "./command-argument-error";
 import { absolutePath, devicePath, hostName } from "./argument-rules";
 
 export interface MountOptions {
-  /** `/dev/...` for a block device, `host:/export` for NFS. */
+  /** `/dev/...` or `UUID=<8-4-4-4-12 hex>` for a block device, `host:/export` for NFS. */
   source: string;
   mountPoint: string;
   fsType: "ocfs2" | "nfs" | string;
@@ -10,10 +10,13 @@ export interface MountOptions {
   options?: string[];
 }
 
+const UUID_SOURCE_RE = /^UUID=[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 function mountSource(value: string): string {
   if (typeof value === "string" && value.startsWith("/")) return devicePath("source", value);
+  if (typeof value === "string" && UUID_SOURCE_RE.test(value)) return value;
   const m = typeof value === "string" ? /^([^:\/]+):(\/\S*)$/.exec(value) : null;
-  if (!m) throw new CommandArgumentError("source", value, "must be a device under /dev/ or host:/export");
+  if (!m) throw new CommandArgumentError("source", value, "must be a device under /dev/, UUID=<uuid> or host:/export");
   hostName("source", m[1]);
   absolutePath("source", m[2]);
   return value;

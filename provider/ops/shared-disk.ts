@@ -8,7 +8,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { diffSharedDisk } from "../diff/shared-disk";
 import { partitionDevice } from "../commands";
 import { checkSharedDisk, KnownSharedDiskInputs, parseSharedDiskInputs } from "../schemas/shared-disk";
-import { fstabEntryForSharedDisk, FstabEntry } from "../render/fstab";
+import { fstabEntryForSharedDisk, FstabEntry, ocfs2FstabSource } from "../render/fstab";
 import { onEachServer } from "../runtime/remote";
 import { PartialFailureError } from "../runtime/init-failed";
 import type { ServerEndpoint } from "../ssh";
@@ -147,22 +147,42 @@ async function prepareVolume(inputs: KnownSharedDiskInputs, servers: ServerEndpo
   });
 }
 
-function fstabEntryFor(inputs: KnownSharedDiskInputs, facts: SharedDiskFacts, server: string): FstabEntry {
-  // /dev paths (not LABEL=): what each server found, and what ovs-cluster-check can move into its repositories.
-  return fstabEntryForSharedDisk(inputs, inputs.kind === "nfs" ? undefined : facts.devices[server]);
+function fstabEntryFor(inputs: KnownSharedDiskInputs, facts: SharedDiskFacts): FstabEntry {
+  // OCFS2: UUID= (the same on every server and after a reboot renames the disk), never the /dev path.
+  return fstabEntryForSharedDisk(inputs, inputs.kind === "nfs" ? undefined : facts.volumeUuid);
+}
+
+/**
+ * The fstab sources that are this disk's on a server: the export (NFS); the volume's `UUID=` line and the
+ * /dev path an earlier release wrote (OCFS2). undefined when nothing is known (any line at the mount point).
+ */
+function ourFstabSources(kind: unknown, exportPath: unknown, facts: SharedDiskFacts, server: string, uuid = facts.volumeUuid): string[] | undefined {
+  if (kind === "nfs") return typeof exportPath === "string" ? [exportPath] : undefined;
+  const out: string[] = [];
+  if (facts.devices[server] !== undefined) out.push(facts.devices[server]);
+  if (uuid !== undefined) {
+    try {
+      out.push(ocfs2FstabSource(uuid));
+    } catch {
+      /* not a UUID this release can write: only the /dev path is ours */
+    }
+  }
+  return out.length > 0 ? out : undefined;
 }
 
 /** Phase 3: the fstab line and the mount on every server (or their absence when mount is false). */
 async function mountEverywhere(inputs: KnownSharedDiskInputs, servers: ServerEndpoint[], run: Run): Promise<void> {
   const mounted = await onEachServer(inputs.mount ? "mounting" : "leaving unmounted", servers, async (s) => {
-    const entry = fstabEntryFor(inputs, run.facts, s.name);
+    // What mtab shows once mounted: the export, or the device the UUID= source resolves to on this server.
+    const mountedAs = inputs.kind === "nfs" ? inputs.export : run.facts.devices[s.name];
     if (!inputs.mount) {
-      if (await unmountIfOurs(s, inputs.mountPoint, entry.device)) run.changed = true;
-      if (await removeFstabEntry(s, inputs.mountPoint, entry.device)) run.changed = true;
+      if (await unmountIfOurs(s, inputs.mountPoint, mountedAs)) run.changed = true;
+      if (await removeFstabEntry(s, inputs.mountPoint, ourFstabSources(inputs.kind, inputs.kind === "nfs" ? inputs.export : undefined, run.facts, s.name))) run.changed = true;
       return false;
     }
+    const entry = fstabEntryFor(inputs, run.facts);
     if (entry.type === "ocfs2" && !(await o2cbOnline(s))) {
-      const already = findMount(await readMounts(s), inputs.mountPoint)?.source === entry.device;
+      const already = findMount(await readMounts(s), inputs.mountPoint)?.source === mountedAs;
       if (!already) {
         throw new Error(
           `o2cb is not online on ${s.name} (service o2cb status: Offline): OCFS2 is mounted only with the cluster stack running. ` +
@@ -171,7 +191,7 @@ async function mountEverywhere(inputs: KnownSharedDiskInputs, servers: ServerEnd
       }
     }
     if (await ensureFstabEntry(s, entry)) run.changed = true;
-    if (await ensureMounted(s, entry)) run.changed = true;
+    if (await ensureMounted(s, entry, mountedAs)) run.changed = true;
     return true;
   });
   run.facts.mountedOn = servers.filter((_, i) => mounted[i]).map((s) => s.name);
@@ -237,7 +257,7 @@ async function detach(props: Bag, server: ServerEndpoint): Promise<void> {
   const source = kind === "nfs" ? (props.export as string | undefined) : facts.devices[server.name];
   if (mountPoint && props.mount !== false) {
     if (source !== undefined || kind === "nfs") await unmountIfOurs(server, mountPoint, source);
-    await removeFstabEntry(server, mountPoint, source);
+    await removeFstabEntry(server, mountPoint, ourFstabSources(kind, props.export, facts, server.name));
   }
   if (kind === "iscsi") {
     const p = props.portal as { address: string; port?: number } | undefined;
@@ -262,7 +282,7 @@ export async function update(id: string, olds: Bag, news: Bag): Promise<pulumi.d
     await onEachServer("unmounting the old mount point", staying, async (s) => {
       const source = parsed.kind === "nfs" ? (olds.export as string) : factsOf(olds).devices[s.name];
       await unmountIfOurs(s, olds.mountPoint as string, source);
-      await removeFstabEntry(s, olds.mountPoint as string, source);
+      await removeFstabEntry(s, olds.mountPoint as string, ourFstabSources(parsed.kind, olds.export, factsOf(olds), s.name));
     });
   }
   const outs = await converge(id, parsed, factsOf(olds), false);
@@ -295,7 +315,10 @@ export async function read(id: string, props: Bag): Promise<pulumi.dynamic.ReadR
     const m = findMount(await readMounts(s), mountPoint);
     const line = entryFor(await readFstabText(s), mountPoint);
     const mounted = m?.source === source;
-    return { attached: mounted && line?.device === source, mounted, uuid };
+    // The line is ours when it names the volume by UUID= (this release) or by the /dev path (an earlier one;
+    // rewritten to UUID= the next time up converges this disk).
+    const ours = ourFstabSources(inputs.kind, inputs.export, facts, s.name, facts.volumeUuid ?? uuid) ?? [];
+    return { attached: mounted && line !== undefined && ours.includes(line.device), mounted, uuid };
   }));
   const unreachableServers = servers.filter((_, i) => settled[i].status === "rejected").map((s) => s.name);
   const wasMounted = new Set(Array.isArray(props.mountedOn) ? (props.mountedOn as string[]) : []);

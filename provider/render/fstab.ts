@@ -31,13 +31,31 @@ export interface FstabEntry {
 }
 
 /**
- * The line for a SharedDisk. For OCFS2 pass the device as every server names it: `LABEL=<label>` or
- * `UUID=<uuid>` are the same on every server, unlike /dev/sdX which depends on discovery order.
+ * An OCFS2 volume UUID in the form blkid prints and `blkid -U` / `mount UUID=` match (exactly): lower-case
+ * 8-4-4-4-12, from the 32 hex digits mounted.ocfs2 -d prints (dashes and case ignored). The byte order is the
+ * same in both: the superblock's 16 UUID bytes in order.
  */
-export function fstabEntryForSharedDisk(inputs: KnownSharedDiskInputs, ocfs2Device?: string): FstabEntry {
+export function blkidOcfs2Uuid(uuid: string): string {
+  const hex = uuid.replace(/-/g, "").toLowerCase();
+  if (!/^[0-9a-f]{32}$/.test(hex)) throw new RenderError(`fstab: OCFS2 volume UUID ${JSON.stringify(uuid)} is not 32 hex digits`);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** The fstab source of an OCFS2 volume: `UUID=<blkid form>`. */
+export function ocfs2FstabSource(volumeUuid: string): string {
+  return `UUID=${blkidOcfs2Uuid(volumeUuid)}`;
+}
+
+/**
+ * The line for a SharedDisk. OCFS2 is named by its volume UUID (known once formatted or adopted): mount
+ * resolves `UUID=` itself, so the line mounts the right volume whatever sdX name an iSCSI or SAN disk gets at
+ * the next boot. Not a /dev path (discovery order), not LABEL= (labels are not unique: every volume may be
+ * "ovsroot").
+ */
+export function fstabEntryForSharedDisk(inputs: KnownSharedDiskInputs, volumeUuid?: string): FstabEntry {
   if (inputs.kind === "nfs") return { device: inputs.export, mountPoint: inputs.mountPoint, type: "nfs", options: NFS_MOUNT_OPTIONS };
-  const device = ocfs2Device ?? `LABEL=${inputs.format.label}`;
-  return { device, mountPoint: inputs.mountPoint, type: "ocfs2", options: OCFS2_MOUNT_OPTIONS };
+  if (volumeUuid === undefined) throw new RenderError(`fstab: the OCFS2 volume for ${inputs.mountPoint} has no UUID yet (not formatted or adopted)`);
+  return { device: ocfs2FstabSource(volumeUuid), mountPoint: inputs.mountPoint, type: "ocfs2", options: OCFS2_MOUNT_OPTIONS };
 }
 
 const DEVICE_RE = /^(?:\/dev\/[A-Za-z0-9._@+\/-]+|LABEL=[A-Za-z0-9._-]{1,63}|UUID=[0-9A-Fa-f-]{8,40}|[A-Za-z0-9.-]+:\/[A-Za-z0-9._@+\/-]*)$/;

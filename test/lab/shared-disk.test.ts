@@ -36,6 +36,14 @@ describe("SharedDisk on the lab (engine harness)", function () {
   const mtabLine = async (server: string, mountPoint: string) =>
     (await sh(server, "cat /etc/mtab")).stdout.split("\n").find((l) => l.split(/\s+/)[1] === mountPoint);
   const fstab = async (server: string) => (await sh(server, "cat /etc/fstab")).stdout;
+  /** The fstab line of a volume (32 hex digits in state): `UUID=` in blkid's dashed lower-case form. */
+  const uuidLine = (volumeUuid: string, mountPoint: string) =>
+    `UUID=${volumeUuid.toLowerCase().replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, "$1-$2-$3-$4-$5")} ${mountPoint} ocfs2 _netdev,datavolume,nointr 0 0`;
+  /** Rewrites a server's ovm-ha line for the mount point as an earlier release wrote it (the /dev path). */
+  const oldReleaseLine = async (server: string, device: string, mountPoint: string) => {
+    const r = await sh(server, `sed -i 's|^UUID=[0-9a-f-]* ${mountPoint} |${device} ${mountPoint} |' /etc/fstab && grep ' ${mountPoint} ' /etc/fstab`);
+    expect(r.stdout, server).to.equal(`${device} ${mountPoint} ocfs2 _netdev,datavolume,nointr 0 0\n`);
+  };
   const fstabStamp = async (server: string) => (await sh(server, "stat -c %Y.%i /etc/fstab")).stdout.trim();
 
   before(async () => {
@@ -100,8 +108,11 @@ describe("SharedDisk on the lab (engine harness)", function () {
       expect(uuid).to.match(/^[0-9A-F]{32}$/);
       for (const s of names()) {
         expect(await mtabLine(s, "/OVS/remote"), s).to.match(new RegExp(`^${part} /OVS/remote ocfs2 `));
+        // The line names the volume by UUID (as blkid prints it on that server), not by the /dev path.
         const lines = (await fstab(s)).split("\n").filter((l) => l.includes("/OVS/remote"));
-        expect(lines, s).to.deep.equal([`${part} /OVS/remote ocfs2 _netdev,datavolume,nointr 0 0`]);
+        expect(lines, s).to.deep.equal([uuidLine(uuid, "/OVS/remote")]);
+        const dashed = (await sh(s, `blkid -o value -s UUID ${part}`)).stdout.trim();
+        expect(lines[0].startsWith(`UUID=${dashed} `), s).to.equal(true);
         expect((await sh(s, "ls /etc/fstab.ovm-ha.bak")).code, "fstab backup").to.equal(0);
       }
       // The same volume on both servers: a file written on one is seen on the other.
@@ -118,7 +129,9 @@ describe("SharedDisk on the lab (engine harness)", function () {
       expect((await sh("ovs2", "cat /OVS/remote/keep.txt")).stdout).to.equal("precious-data\n");
     });
 
-    it("refresh shows a hand-made unmount as drift; the next up mounts again", async () => {
+    it("refresh shows a hand-made unmount as drift (an earlier release's /dev line is not); the next up mounts again and writes UUID=", async () => {
+      const part = `${lab.info.storage.san[0].device}1`;
+      await oldReleaseLine("ovs1", part, "/OVS/remote");
       expect((await sh("ovs2", "umount /OVS/remote")).code).to.equal(0);
       const refresh = ok(await stack().refresh());
       expect(refresh.step("disk")!.op).to.equal("update");
@@ -131,6 +144,7 @@ describe("SharedDisk on the lab (engine harness)", function () {
       expect(up.step("disk")!.op).to.equal("update");
       expect(await mtabLine("ovs2", "/OVS/remote")).to.match(/ocfs2/);
       expect(stack().resource("disk")!.outputs.volumeUuid).to.equal(uuid);
+      for (const s of names()) expect((await fstab(s)).split("\n").filter((l) => l.includes("/OVS/remote")), s).to.deep.equal([uuidLine(uuid, "/OVS/remote")]);
       expect(ok(await stack().refresh()).step("disk")!.op).to.equal("same");
     });
 
@@ -143,13 +157,16 @@ describe("SharedDisk on the lab (engine harness)", function () {
       expect((outs.servers as { name: string }[]).map((s) => s.name)).to.deep.equal(["ovs1", "ovs2"]);
       expect(ok(await stack().preview(program(san()))).step("disk")!.op).to.equal("same");
       await lab.fault("power-on", "ovs2");
+      // Boot mounted the UUID= line by itself (o2cb is enabled there); mtab names the device it found.
+      expect(await mtabLine("ovs2", "/OVS/remote")).to.match(new RegExp(`^${lab.info.storage.san[0].device}1 /OVS/remote ocfs2 `));
       ok(await stack().up(program(san())));
       expect(await mtabLine("ovs2", "/OVS/remote")).to.match(/ocfs2/);
       ok(await stack().refresh());
       expect(stack().resource("disk")!.outputs.unreachableServers).to.deep.equal([]);
     });
 
-    it("destroy unmounts and removes the fstab lines, and keeps the data", async () => {
+    it("destroy unmounts and removes the fstab lines (an earlier release's /dev line too), and keeps the data", async () => {
+      await oldReleaseLine("ovs2", `${lab.info.storage.san[0].device}1`, "/OVS/remote");
       ok(await stack().destroy());
       expect(stack().resources).to.have.length(0);
       for (const s of names()) {
@@ -213,6 +230,7 @@ describe("SharedDisk on the lab (engine harness)", function () {
         expect((await sh(s, "iscsiadm -m node")).stdout.trim(), s).to.equal(`${lab.info.storage.iscsi.portal},${lab.info.storage.iscsi.targets[0].tpgt} ${lab.info.storage.iscsi.targets[0].iqn}`);
         const dev = (outs.devices as Record<string, string>)[s];
         expect(await mtabLine(s, "/OVS/iscsi"), s).to.match(new RegExp(`^${dev} /OVS/iscsi ocfs2 `));
+        expect((await fstab(s)).split("\n").filter((l) => l.includes("/OVS/iscsi")), s).to.deep.equal([uuidLine(outs.volumeUuid as string, "/OVS/iscsi")]);
       }
       expect((await sh("ovs1", "echo on-iscsi > /OVS/iscsi/file.txt")).code).to.equal(0);
       expect((await sh("ovs2", "cat /OVS/iscsi/file.txt")).stdout).to.equal("on-iscsi\n");

@@ -104,6 +104,8 @@ describe("commands: mount", () => {
       .to.deep.equal(["mount", "-t", "ocfs2", "-o", "_netdev,datavolume,nointr", "/dev/sdb1", "/OVS"]);
     expect(mountCmd({ source: "fileserver.example.com:/OVS", mountPoint: "/OVS/remote", fsType: "nfs" }))
       .to.deep.equal(["mount", "-t", "nfs", "fileserver.example.com:/OVS", "/OVS/remote"]);
+    expect(mountCmd({ source: "UUID=0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9", mountPoint: "/OVS/remote", fsType: "ocfs2", options: ["_netdev"] }))
+      .to.deep.equal(["mount", "-t", "ocfs2", "-o", "_netdev", "UUID=0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9", "/OVS/remote"]);
     expect(umountCmd("/OVS")).to.deep.equal(["umount", "/OVS"]);
   });
 
@@ -112,6 +114,8 @@ describe("commands: mount", () => {
     rejects(() => mountCmd({ source: "/dev/sdb1", mountPoint: "/OVS", fsType: "ocfs2", options: ["-o"] }), "options");
     rejects(() => mountCmd({ source: "-a", mountPoint: "/OVS", fsType: "ocfs2" }), "source");
     rejects(() => mountCmd({ source: "/etc/x", mountPoint: "/OVS", fsType: "ocfs2" }), "source");
+    rejects(() => mountCmd({ source: "UUID=0a1b2c3d4e5f60718293a4b5c6d7e8f9", mountPoint: "/OVS", fsType: "ocfs2" }), "source");
+    rejects(() => mountCmd({ source: "UUID=x /etc", mountPoint: "/OVS", fsType: "ocfs2" }), "source");
     rejects(() => mountCmd({ source: "/dev/sdb1", mountPoint: "OVS", fsType: "ocfs2" }), "mountPoint");
     rejects(() => mountCmd({ source: "/dev/sdb1", mountPoint: "/OVS", fsType: "-t" }), "fsType");
     rejects(() => umountCmd("-a"), "mountPoint");

@@ -3,7 +3,7 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
 import { checkSharedDisk, parseSharedDiskInputs } from "../../provider/schemas/shared-disk";
-import { fstabEntryForSharedDisk, FstabEntry, NFS_MOUNT_OPTIONS, OCFS2_MOUNT_OPTIONS, renderFstab } from "../../provider/render/fstab";
+import { blkidOcfs2Uuid, fstabEntryForSharedDisk, FstabEntry, NFS_MOUNT_OPTIONS, OCFS2_MOUNT_OPTIONS, ocfs2FstabSource, renderFstab } from "../../provider/render/fstab";
 import { fstabField } from "../../provider/render/escape";
 import { packageRoot } from "../../provider/render/template";
 
@@ -11,11 +11,27 @@ const golden = (name: string) => fs.readFileSync(path.join(packageRoot(), "test/
 const servers = [{ name: "ovs1", address: "192.0.2.11" }];
 
 describe("render: fstab", () => {
-  it("renders an OCFS2 SAN disk by label and an NFS export, with markers, as the golden file", () => {
-    const san = parseSharedDiskInputs(checkSharedDisk({}, { kind: "san", device: "/dev/sdb", servers }).inputs as Record<string, unknown>);
+  const san = () => parseSharedDiskInputs(checkSharedDisk({}, { kind: "san", device: "/dev/sdb", servers }).inputs as Record<string, unknown>);
+
+  it("renders an OCFS2 SAN disk by volume UUID and an NFS export, with markers, as the golden file", () => {
     const nfs = parseSharedDiskInputs(checkSharedDisk({}, { kind: "nfs", export: "fileserver.example.com:/OVS", mountPoint: "/OVS", servers }).inputs as Record<string, unknown>);
-    const text = renderFstab([fstabEntryForSharedDisk(san), fstabEntryForSharedDisk(nfs)]);
+    // The UUID as state keeps it (mounted.ocfs2 -d's 32 upper-case hex digits); the line has blkid's form.
+    const text = renderFstab([fstabEntryForSharedDisk(san(), "95A93FA720F546C0804290BBA4641ADB"), fstabEntryForSharedDisk(nfs)]);
     expect(text).to.equal(golden("fstab.san-and-nfs"));
+    expect(text.split("\n")[1]).to.equal("UUID=95a93fa7-20f5-46c0-8042-90bba4641adb /OVS/remote ocfs2 _netdev,datavolume,nointr 0 0");
+  });
+
+  it("an OCFS2 line needs the volume UUID (never a label: labels are not unique)", () => {
+    expect(() => fstabEntryForSharedDisk(san())).to.throw(/no UUID yet/);
+    expect(fstabEntryForSharedDisk(san(), "95a93fa7-20f5-46c0-8042-90bba4641adb").device).to.equal("UUID=95a93fa7-20f5-46c0-8042-90bba4641adb");
+  });
+
+  it("converts an OCFS2 UUID to blkid's dashed lower-case form, from either form", () => {
+    expect(blkidOcfs2Uuid("0A1B2C3D4E5F60718293A4B5C6D7E8F9")).to.equal("0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9");
+    expect(blkidOcfs2Uuid("0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9")).to.equal("0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9");
+    expect(ocfs2FstabSource("0A1B2C3D4E5F60718293A4B5C6D7E8F9")).to.equal("UUID=0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9");
+    expect(() => blkidOcfs2Uuid("0A1B2C3D4E5F60718293A4B5C6D7E8")).to.throw(/32 hex digits/);
+    expect(() => blkidOcfs2Uuid("0A1B2C3D4E5F60718293A4B5C6D7E8FG")).to.throw(/32 hex digits/);
   });
 
   it("renders the seed chapter's device line", () => {

@@ -32,12 +32,15 @@ export async function ensureFstabEntry(server: ServerEndpoint, entry: FstabEntry
   return serialized(server, async () => (await ensureFile(server, FSTAB, withEntry(await readFstabText(server), entry), { backup: true })) === "written");
 }
 
-/** Removes the block's line for the mount point when it names `device` (another resource's line is left alone). */
-export async function removeFstabEntry(server: ServerEndpoint, mountPoint: string, device: string | undefined): Promise<boolean> {
+/**
+ * Removes the block's line for the mount point when it names one of `devices` (another resource's line is left
+ * alone); `devices` undefined: whatever it names.
+ */
+export async function removeFstabEntry(server: ServerEndpoint, mountPoint: string, devices: readonly string[] | undefined): Promise<boolean> {
   return serialized(server, async () => {
     const text = await readFstabText(server);
     const e = entryFor(text, mountPoint);
-    if (!e || (device !== undefined && e.device !== device)) return false;
+    if (!e || (devices !== undefined && !devices.includes(e.device))) return false;
     return (await ensureFile(server, FSTAB, withoutEntry(text, mountPoint), { backup: true })) === "written";
   });
 }
@@ -46,12 +49,16 @@ export async function o2cbOnline(server: ServerEndpoint): Promise<boolean> {
   return parseO2cbStatus((await run(server, serviceO2cb("status"))).stdout).online;
 }
 
-/** Mounts `source` at `mountPoint` unless it is mounted there already; another source there is an error. */
-export async function ensureMounted(server: ServerEndpoint, entry: FstabEntry): Promise<boolean> {
+/**
+ * Mounts the entry's source (as the fstab line names it, so the line is proved to work) at its mount point
+ * unless it is mounted there already. `mountedAs`: the device mtab shows for it (mount records the device a
+ * `UUID=` source resolved to); another source there is an error.
+ */
+export async function ensureMounted(server: ServerEndpoint, entry: FstabEntry, mountedAs: string = entry.device): Promise<boolean> {
   const current = findMount(await readMounts(server), entry.mountPoint);
   if (current) {
-    if (current.source === entry.device) return false;
-    throw new Error(`${entry.mountPoint} on ${server.name} already has ${current.source} (${current.fsType}) mounted, not ${entry.device}`);
+    if (current.source === mountedAs || current.source === entry.device) return false;
+    throw new Error(`${entry.mountPoint} on ${server.name} already has ${current.source} (${current.fsType}) mounted, not ${mountedAs}`);
   }
   await run(server, shellWithArgs('[ -d "$1" ] || mkdir -p -- "$1"', entry.mountPoint), { write: true });
   await run(server, mountCmd({ source: entry.device, mountPoint: entry.mountPoint, fsType: entry.type, options: [...entry.options] }), { write: true });
