@@ -276,9 +276,11 @@ export async function inServer(info: LabInfo, name: string, argv: string[], time
   const pid = serverNamespacePid(info, server.name);
   try {
     // Joins the server's cgroup first, so that what it starts (a guest, say) dies with the server like the rest.
+    // `--wd` without a value takes the server's own working directory (its root): nsenter opens a given path in
+    // OUR mount namespace, which would leave the command in a directory outside the server's root.
     const cg = serverCgroupDir(info.slot, server.name);
     const enter = 'echo $$ > "$1/cgroup.procs" && shift && exec nsenter "$@"';
-    const { stdout, stderr } = await execFileAsync("sh", ["-c", enter, "enter", cg, `--target=${pid}`, "--mount", "--uts", "--root", "--wd=/", "--", ...argv], {
+    const { stdout, stderr } = await execFileAsync("sh", ["-c", enter, "enter", cg, `--target=${pid}`, "--mount", "--uts", "--root", "--wd", "--", ...argv], {
       cwd: "/",
       timeout: timeoutMs,
       maxBuffer: 64 * 1024 * 1024,
