@@ -14,18 +14,9 @@ import { startTestLab, type TestLab } from "../test/support/lab";
 import { LabPool, PROJECT_ROOT } from "../test/watchdog-e2e/lab-pool";
 import { Watchdog } from "../watchdog/daemon/watchdog";
 import type { LogLine } from "../watchdog/core/types";
+import { sleep, waitFor } from "../test/support/wait-for";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs: number): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 function stats(xs: number[]): string {
   const s = [...xs].sort((a, b) => a - b);

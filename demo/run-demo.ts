@@ -19,6 +19,7 @@ import { parseWatchdogConfig } from "../watchdog/daemon/config";
 import type { LogLine } from "../watchdog/core/types";
 import { DemoScreen } from "./demo-screen";
 import { pulumiCliEnv, pulumiCliSteps, pulumiOnPath, runCliStep } from "./pulumi-cli";
+import { sleep, waitFor } from "../test/support/wait-for";
 
 const PROJECT_DIR = path.resolve(__dirname, "../..");
 const TIMING = { heartbeatIntervalMs: 1000, heartbeatMisses: 3, stabilityMs: 3000, restartBudget: { max: 3, windowMs: 600000 }, fenceTimeoutMs: 15000, fenceRetryMs: 3000 };
@@ -31,17 +32,7 @@ const GUESTS = [
   { name: "app1", memory: 256, preferredServers: [DRAINED, "ovs1"] },
 ];
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 interface Resources {
   labDir?: string;

@@ -17,6 +17,8 @@ import { Watchdog } from "../../watchdog/daemon/watchdog";
 import { parseWatchdogConfig, type WatchdogConfig } from "../../watchdog/daemon/config";
 import { drainServer } from "../../watchdog/drain";
 import type { LogLine } from "../../watchdog/core/types";
+import { sleep, waitFor } from "../support/wait-for";
+import { ok } from "../support/engine-ok";
 
 const PROJECT_DIR = path.resolve(__dirname, "../../..");
 const CLI_MAIN = path.resolve(__dirname, "../../cli/main.js");
@@ -34,17 +36,7 @@ const GUEST_NAMES = GUESTS.map((g) => g.name);
 const RESOURCES = ["cluster", "pool", ...GUEST_NAMES];
 const TIMING = { heartbeatIntervalMs: 1000, heartbeatMisses: 3, stabilityMs: 3000, restartBudget: { max: 3, windowMs: 600000 }, fenceTimeoutMs: 15000, fenceRetryMs: 3000 };
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(200);
-  }
-}
 
 describe("examples/nfs: guests moved by the real watchdog show no change in refresh + preview", function () {
   this.timeout(240000);
@@ -60,10 +52,6 @@ describe("examples/nfs: guests moved by the real watchdog show no change in refr
     return st?.state === "running" ? st.server : undefined;
   };
   const events = (event: string, since: number, guest?: string) => log.filter((l) => l.event === event && l.t >= since && (guest === undefined || l.guest === guest));
-  const ok = (r: OperationResult): OperationResult => {
-    expect(r.errors, JSON.stringify(r.errors)).to.deep.equal([]);
-    return r;
-  };
   /** Every domain the servers list (`xm list` in each server; a crashed server lists nothing): guest -> where and id. */
   const xmList = async (): Promise<Record<string, { server: string; id: string }[]>> => {
     const out: Record<string, { server: string; id: string }[]> = {};

@@ -4,11 +4,12 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { OperationResult, Stack } from "../engine";
+import { Stack } from "../engine";
 import { startTestLab, TestLab } from "../support/lab";
 import { Cluster, ClusterArgs } from "../../provider/resources/cluster";
 import { SharedDisk } from "../../provider/resources/shared-disk";
 import { parseO2cbListCluster, parseO2cbStatus } from "../../provider/parsers";
+import { ok } from "../support/engine-ok";
 
 const projectDir = path.resolve(__dirname, "../../..");
 
@@ -27,10 +28,6 @@ describe("Cluster on the lab (engine harness)", function () {
     stack.setConfig("sshKnownHosts", lab.info.knownHostsPath);
     stack.setConfig("sshConnectTimeoutMs", "3000");
     return stack;
-  };
-  const ok = (r: OperationResult): OperationResult => {
-    expect(r.errors, JSON.stringify(r.errors)).to.deep.equal([]);
-    return r;
   };
   /** The nodes o2cb itself reads from a server's cluster.conf: name -> number. */
   const o2cbNodes = async (s: string, cluster = "ocfs2") => {

@@ -5,11 +5,12 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { OperationResult, Stack } from "../engine";
+import { Stack } from "../engine";
 import { startTestLab, TestLab } from "../support/lab";
 import { ServerPool } from "../../provider/resources/server-pool";
 import { PoolRecordSchema } from "../../watchdog/core/ha-record";
 import { formatClusterConf } from "../../provider/parsers";
+import { ok } from "../support/engine-ok";
 
 const projectDir = path.resolve(__dirname, "../../..");
 
@@ -24,10 +25,6 @@ describe("ServerPool on the lab (engine harness)", function () {
     const r = await lab.inServer(server, ["sh", "-c", script]);
     if (r.code !== 0) throw new Error(`${server}: ${script}: ${r.stderr}${r.stdout}`);
     return r.stdout;
-  };
-  const ok = (r: OperationResult) => {
-    expect(r.errors, JSON.stringify(r.errors)).to.deep.equal([]);
-    return r;
   };
   const program = (o: { members: number[]; ha?: boolean }) => () => {
     new ServerPool("pool", { name: "pool1", master: srv(0), members: o.members.map(srv), cluster: "ocfs2", clusterRoot: root, ha: o.ha ?? true });

@@ -5,9 +5,10 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { OperationResult, Stack } from "../engine";
+import { Stack } from "../engine";
 import { startTestLab, TestLab } from "../support/lab";
 import { SharedDisk, SharedDiskArgs } from "../../provider/resources/shared-disk";
+import { ok } from "../support/engine-ok";
 
 const projectDir = path.resolve(__dirname, "../../..");
 const FORMAT = { label: "labroot", nodeSlots: 4, journalSize: "4M" };
@@ -28,10 +29,6 @@ describe("SharedDisk on the lab (engine harness)", function () {
   };
   const program = (args: SharedDiskArgs) => () => {
     new SharedDisk("disk", args);
-  };
-  const ok = (r: OperationResult): OperationResult => {
-    expect(r.errors, JSON.stringify(r.errors)).to.deep.equal([]);
-    return r;
   };
   const mtabLine = async (server: string, mountPoint: string) =>
     (await sh(server, "cat /etc/mtab")).stdout.split("\n").find((l) => l.split(/\s+/)[1] === mountPoint);

@@ -6,8 +6,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { OperationResult, Stack, UNKNOWN } from "../engine";
+import { Stack, UNKNOWN } from "../engine";
 import { DemoFile } from "../fixtures/engine-demo/demo-file";
+import { ok } from "../support/engine-ok";
 
 const SIGNING_KEY = "signing-key-7f3a9c-never-in-state";
 const projectDir = path.resolve(__dirname, "../../..");
@@ -42,10 +43,6 @@ describe("engine harness (demo file provider)", function () {
     new DemoFile("second", { dir, name: "second", content: first.path.apply((p) => `see ${p}`) });
   };
   const journal = (): string[] => fs.readFileSync(path.join(dir, "journal.log"), "utf8").trim().split("\n");
-  const ok = (r: OperationResult): OperationResult => {
-    expect(r.errors, JSON.stringify(r.errors)).to.deep.equal([]);
-    return r;
-  };
   const hmac = (content: string): string => crypto.createHmac("sha256", SIGNING_KEY).update(content).digest("hex");
 
   it("previews an empty stack as creates, with unknowns for values not yet known, and creates nothing", async () => {

@@ -17,22 +17,13 @@ import { drainHookScript } from "../../watchdog/agent/drain-hook";
 import { readStatusFile } from "../../watchdog/daemon/state-file";
 import { statusFilePath, type WatchdogConfig } from "../../watchdog/daemon/config";
 import { renderStatus } from "../../watchdog/status";
+import { sleep, waitFor } from "../support/wait-for";
 
 const execFileAsync = promisify(execFile);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const INTERVAL = 1000;
 const MISSES = 3;
 const BOUND = INTERVAL * MISSES;
 
-async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, pollMs = 200): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(pollMs);
-  }
-}
 
 describe("watchdog end to end on the lab", function () {
   this.timeout(240000);
