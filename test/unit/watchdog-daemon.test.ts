@@ -50,8 +50,8 @@ describe("watchdog config", () => {
     ["no key", { pool: { addresses: ["a"] }, ssh: { knownHostsFile: "/kh" } }, /ssh\.privateKeyFile: give ssh\.privateKeyFile or ssh\.agent/],
     ["no host keys", { pool: { addresses: ["a"] }, ssh: { privateKeyFile: "/k" } }, /ssh\.knownHostsFile: .*host keys are always verified/],
     ["unknown key", { ...baseConfig(), stateFiel: "/x" }, /stateFiel/],
-    ["fence argv as string", { ...baseConfig(), fence: { ovs1: { command: "ipmitool power off" } } }, /fence\.ovs1\.command: command must be a list/],
-    ["password placeholder without secret", { ...baseConfig(), fence: { ovs1: { command: ["ipmitool", "-P", "{password}"] } } }, /fence\.ovs1\.command: uses \{password\}/],
+    ["fence argv as string", { ...baseConfig(), fence: { ovs1: { off: "ipmitool power off", status: ["s"] } } }, /fence\.ovs1\.off: off must be a list/],
+    ["password placeholder without secret", { ...baseConfig(), fence: { ovs1: { off: ["x"], status: ["s"], env: { IPMI_PASSWORD: "{password}" } } } }, /fence\.ovs1: uses \{password\}/],
     ["heartbeat too slow", { ...baseConfig(), timing: { heartbeatIntervalMs: 5000 } }, /timing\.heartbeatIntervalMs: .*at most 1000/],
     ["start timeout beyond the core's", { ...baseConfig(), commands: { startTimeoutMs: 40000 } }, /commands\.startTimeoutMs: .*at most 25000/],
     ["bad metrics port", { ...baseConfig(), metrics: { port: 70000 } }, /metrics\.port: .*0\.\.65535/],
@@ -70,9 +70,9 @@ describe("watchdog config", () => {
   });
 
   it("a server's own fence entry wins over '*'", () => {
-    const c = parseWatchdogConfig({ ...baseConfig(), fence: { "*": { command: ["a"] }, ovs2: { command: ["b"] } } });
-    expect(fenceFor(c, "ovs1")!.command).to.deep.equal(["a"]);
-    expect(fenceFor(c, "ovs2")!.command).to.deep.equal(["b"]);
+    const c = parseWatchdogConfig({ ...baseConfig(), fence: { "*": { off: ["a"], status: ["s"] }, ovs2: { off: ["b"], status: ["s"] } } });
+    expect(fenceFor(c, "ovs1")!.off).to.deep.equal(["a"]);
+    expect(fenceFor(c, "ovs2")!.off).to.deep.equal(["b"]);
   });
 });
 
@@ -146,22 +146,23 @@ describe("watchdog heartbeat", () => {
 });
 
 describe("watchdog fence runner", () => {
-  it("fills placeholders; the password is masked in the display", () => {
-    const f = { command: ["ipmitool", "-H", "bmc-{server}", "-P", "{password}", "{address}"] };
+  // The runner's outcomes (confirmation, lying fences, secrets) are tested in fence-runner.test.ts.
+  it("fills placeholders in both actions; the display shows no password", () => {
+    const f = { off: ["ipmitool", "-H", "bmc-{server}", "-E", "chassis", "power", "off", "{address}"], status: ["ipmitool", "-H", "bmc-{server}", "-E", "chassis", "power", "status"], env: { IPMI_PASSWORD: "{password}" } };
     expect(fenceArgv(f, { name: "ovs1", address: "10.0.0.1" }, "s3cret")).to.deep.equal({
-      argv: ["ipmitool", "-H", "bmc-ovs1", "-P", "s3cret", "10.0.0.1"],
-      display: "ipmitool -H bmc-ovs1 -P *** 10.0.0.1",
+      argv: ["ipmitool", "-H", "bmc-ovs1", "-E", "chassis", "power", "off", "10.0.0.1"],
+      display: "ipmitool -H bmc-ovs1 -E chassis power off 10.0.0.1 (env IPMI_PASSWORD); confirmed by ipmitool -H bmc-ovs1 -E chassis power status (env IPMI_PASSWORD)",
     });
   });
 
-  it("exit 0 is off, other exits failed (output masked), no exit by the deadline a timeout", async () => {
+  it("off exit 0 confirmed by status is off; other exits failed; no exit by the deadline a timeout", async () => {
     const s = { name: "ovs1", address: "a" };
-    expect((await runFence({ command: ["true"] }, s, 2000)).outcome).to.equal("off");
-    const failed = await runFence({ command: ["sh", "-c", "echo bad password $0 >&2; exit 3", "{password}"], password: "pw1" }, s, 2000);
+    expect((await runFence({ off: ["true"], status: ["echo", "Chassis Power is off"] }, s, 2000)).outcome).to.equal("off");
+    const failed = await runFence({ off: ["sh", "-c", "echo no route to the BMC >&2; exit 3"], status: ["true"] }, s, 2000);
     expect(failed.outcome).to.equal("failed");
-    expect(failed.detail).to.match(/exited 3: bad password \*\*\*/).and.not.match(/pw1/);
+    expect(failed.detail).to.match(/exited 3: no route to the BMC/);
     const t0 = Date.now();
-    const slow = await runFence({ command: ["sleep", "10"], timeoutMs: 200 }, s, 2000);
+    const slow = await runFence({ off: ["sleep", "10"], status: ["true"], timeoutMs: 200 }, s, 2000);
     expect(slow.outcome).to.equal("timeout");
     expect(Date.now() - t0).to.be.below(2000);
   });
@@ -170,7 +171,7 @@ describe("watchdog fence runner", () => {
 describe("watchdog effective pool", () => {
   it("a configured command makes a power fence; a record's power fence without one becomes none, said loudly", () => {
     const record = PoolRecordSchema.parse({ ...poolJson, servers: [...poolJson.servers, { name: "ovs3", address: "192.0.2.13", role: "member", fence: { method: "power" } }] });
-    const config = parseWatchdogConfig({ ...baseConfig(), fence: { ovs2: { command: ["fence", "{server}"] } }, timing: { heartbeatMisses: 2 } });
+    const config = parseWatchdogConfig({ ...baseConfig(), fence: { ovs2: { off: ["fence", "{server}"], status: ["fence-status", "{server}"] } }, timing: { heartbeatMisses: 2 } });
     const { pool, problems } = effectivePool(record, config);
     expect(pool.servers.map((s) => s.fence.method)).to.deep.equal(["none", "power", "none"]);
     expect(pool.timing.heartbeatMisses).to.equal(2);

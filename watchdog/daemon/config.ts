@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
 import { DEFAULT_TIMING, TimingSchema } from "../core/ha-record";
+import { secretFileProblem } from "./secret-files";
 
 const ms = (key: string, min: number) =>
   z
@@ -18,28 +19,89 @@ const port = (key: string) =>
     .min(0, { error: `${key} must be 0..65535` })
     .max(65535, { error: `${key} must be 0..65535` });
 
-const FenceCommandSchema = z
+// A power fence method. Two forms, both confirmed by a status query (see README "Fencing: the command contract"):
+// - commands: `off` and `status` argv (ipmitool style). The password reaches them through `env` (ipmitool -E
+//   reads IPMI_PASSWORD) or as a file (`-f {passwordFile}`), never through an argument.
+// - a fence agent (fence-agents convention, as Pacemaker runs them): `agent` argv, and `options` written as
+//   key=value lines on its standard input, with action=off, then action=status.
+// Placeholders: {server}, {address} everywhere; {passwordFile} everywhere; {password} only in `env` values and
+// agent `options` values (the environment and stdin are private to the process; arguments are not).
+const SAFE_FORM =
+  'pass it the way the tool reads it: "env": {"IPMI_PASSWORD": "{password}"} with ipmitool -E, or "-f", "{passwordFile}" (ipmitool reads the file), ' +
+  'or a fence agent: "agent": ["fence_ipmilan"], "options": {"password": "{password}", ...} (key=value lines on its stdin)';
+const NEW_FORM =
+  '{"off": ["ipmitool", "-I", "lanplus", "-H", "{server}-ilo", "-U", "admin", "-E", "chassis", "power", "off"], ' +
+  '"status": ["ipmitool", "-I", "lanplus", "-H", "{server}-ilo", "-U", "admin", "-E", "chassis", "power", "status"], ' +
+  '"env": {"IPMI_PASSWORD": "{password}"}, "passwordFile": "/etc/ovm-ha/ipmi-password"}';
+
+const argvOf = (key: string) =>
+  z
+    .array(z.string({ error: `${key} arguments must be strings` }), { error: `${key} must be a list of arguments (argv)` })
+    .min(1, { error: `${key} must not be empty` });
+
+const FenceMethodSchema = z
   .object(
     {
-      // argv run on the watchdog's host; {server}, {address} and {password} are replaced. Exit 0 = powered off.
-      command: z
-        .array(z.string({ error: "fence command arguments must be strings" }), { error: "command must be a list of arguments (argv)" })
-        .min(1, { error: "command must not be empty" }),
-      password: z.string({ error: "password must be a string" }).optional(),
-      passwordFile: z.string({ error: "passwordFile must be a path" }).optional(),
-      passwordEnv: z.string({ error: "passwordEnv must be an environment variable name" }).optional(),
+      off: argvOf("off").optional(),
+      status: argvOf("status").optional(),
+      agent: argvOf("agent").optional(),
+      options: z.record(z.string(), z.string({ error: "agent option values must be strings" }), { error: "options must map option names to strings" }).optional(),
+      env: z.record(z.string(), z.string({ error: "env values must be strings" }), { error: "env must map variable names to strings" }).optional(),
+      // Where the watchdog reads the password: a file (mode 0600, checked at start) or its own environment.
+      passwordFile: z.string({ error: "passwordFile must be a path" }).min(1).optional(),
+      passwordFromEnv: z.string({ error: "passwordFromEnv must be an environment variable name" }).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "passwordFromEnv must be an environment variable name" }).optional(),
+      // The whole fence (off, then status until it says off) must end within this; default timing.fenceTimeoutMs.
       timeoutMs: ms("timeoutMs", 100).optional(),
+      // Pause between two status queries while the status does not say off yet.
+      statusIntervalMs: ms("statusIntervalMs", 50).optional(),
+      // Forms that are refused with a message showing the safe form (z.unknown so that the message is ours).
+      command: z.unknown().optional(),
+      password: z.unknown().optional(),
+      passwordEnv: z.unknown().optional(),
     },
-    { error: "a fence method must be an object {command: [...], password?, passwordFile?, passwordEnv?, timeoutMs?}" },
+    { error: 'a fence method must be an object: {"off": [...], "status": [...], ...} or {"agent": [...], "options": {...}, ...}' },
   )
   .strict()
   .superRefine((f, ctx) => {
-    const sources = [f.password, f.passwordFile, f.passwordEnv].filter((x) => x !== undefined).length;
-    if (sources > 1) ctx.addIssue({ code: "custom", path: [], message: "give at most one of password, passwordFile, passwordEnv" });
-    const usesPassword = f.command.some((a) => a.includes("{password}"));
-    if (usesPassword && sources === 0) ctx.addIssue({ code: "custom", path: ["command"], message: "uses {password} but no password, passwordFile or passwordEnv is given" });
-  });
-export type FenceCommandConfig = z.infer<typeof FenceCommandSchema>;
+    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
+    if (f.command !== undefined) issue(["command"], `the one-command form is refused: a power fence is confirmed by a status query now. Give "off" and "status" (secrets out of the arguments), e.g. ${NEW_FORM}`);
+    if (f.password !== undefined) issue(["password"], 'a password written in the config is refused: put it in a file only the watchdog\'s user can read (chmod 600) and give "passwordFile"');
+    if (f.passwordEnv !== undefined) issue(["passwordEnv"], 'renamed "passwordFromEnv" (the watchdog\'s own environment variable that holds the password); hand it to the command with "env": {"IPMI_PASSWORD": "{password}"}');
+    const commandForm = f.off !== undefined || f.status !== undefined;
+    if (f.command !== undefined) return;
+    if (commandForm && f.agent !== undefined) issue([], 'give either "off" + "status" (commands) or "agent" (a fence agent), not both');
+    else if (commandForm) {
+      if (!f.off) issue(["off"], 'missing: the command that powers the server off (e.g. [..., "chassis", "power", "off"])');
+      if (!f.status) issue(["status"], 'missing: the query that confirms the server is off (e.g. [..., "chassis", "power", "status"]); "off" exiting 0 is not proof');
+      if (f.options !== undefined) issue(["options"], 'options are for a fence agent ("agent"); commands take arguments and "env"');
+    } else if (f.agent === undefined) issue([], `give "off" and "status" commands, or a fence "agent"; e.g. ${NEW_FORM}`);
+    const argvs: [string, string[] | undefined][] = [["off", f.off], ["status", f.status], ["agent", f.agent]];
+    for (const [key, argv] of argvs) {
+      argv?.forEach((a, i) => {
+        if (a.includes("{password}")) issue([key, i], `"{password}" in a command's arguments is refused (any local user sees arguments with ps): ${SAFE_FORM}`);
+      });
+    }
+    for (const [k, v] of Object.entries(f.env ?? {})) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) issue(["env", k], "not an environment variable name");
+      if (/[\0\n]/.test(v)) issue(["env", k], "values must be one line");
+    }
+    for (const [k, v] of Object.entries(f.options ?? {})) {
+      if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(k)) issue(["options", k], "agent option names are letters, digits, _ . - (one key=value line each on the agent's stdin)");
+      if (k === "action" || k === "option") issue(["options", k], "set by the watchdog (off, then status)");
+      if (/[\0\r\n]/.test(v)) issue(["options", k], "values must be one line");
+    }
+    if (f.passwordFile !== undefined && f.passwordFromEnv !== undefined) issue(["passwordFile"], 'give "passwordFile" or "passwordFromEnv", not both');
+    const texts = [...(f.off ?? []), ...(f.status ?? []), ...(f.agent ?? []), ...Object.values(f.env ?? {}), ...Object.values(f.options ?? {})];
+    const usesPassword = texts.some((t) => t.includes("{password}"));
+    const usesFile = texts.some((t) => t.includes("{passwordFile}"));
+    if (usesPassword && f.passwordFile === undefined && f.passwordFromEnv === undefined) issue([], 'uses {password} but gives neither "passwordFile" nor "passwordFromEnv"');
+    if (usesFile && f.passwordFile === undefined) issue([], 'uses {passwordFile} but gives no "passwordFile"');
+    if ((f.passwordFile !== undefined || f.passwordFromEnv !== undefined) && !usesPassword && !usesFile) {
+      issue([], `a password is given but never handed to the command: ${SAFE_FORM}`);
+    }
+  })
+  .transform(({ command: _c, password: _p, passwordEnv: _e, ...method }) => method);
+export type FenceMethodConfig = z.infer<typeof FenceMethodSchema>;
 
 const Endpoint = z
   .object({
@@ -83,7 +145,7 @@ export const WatchdogConfigSchema = z
         if (s.passphrase !== undefined && s.passphraseFile !== undefined) ctx.addIssue({ code: "custom", path: ["passphrase"], message: "give ssh.passphrase or ssh.passphraseFile, not both" });
       }),
     // Power fence per server name; "*" applies to every server without its own entry.
-    fence: z.record(z.string(), FenceCommandSchema, { error: "fence must map server names (or \"*\") to fence methods" }).default({}),
+    fence: z.record(z.string(), FenceMethodSchema, { error: "fence must map server names (or \"*\") to fence methods" }).default({}),
     timing: z
       .object({
         heartbeatIntervalMs: z.number().optional(),
@@ -112,12 +174,24 @@ export const WatchdogConfigSchema = z
       .strict()
       .default({ startTimeoutMs: 20000, migrateTimeoutMs: 120000, stopTimeoutMs: 90000 }),
     stateFile: z.string({ error: "stateFile must be a path" }).min(1).default("/var/lib/ovm-ha/watchdog-state.json"),
+    // /metrics and /status over HTTP. Loopback unless said otherwise; beyond it, /status needs a bearer token.
     metrics: z
       .object({
         port: port("metrics.port"),
-        host: z.string().default("127.0.0.1"),
+        host: z.string({ error: "metrics.host must be an IP address or host name" }).min(1).default("127.0.0.1"),
+        // A file holding the token (mode 0600): /status then answers only "Authorization: Bearer <token>".
+        statusTokenFile: z.string({ error: "metrics.statusTokenFile must be a path" }).min(1).optional(),
       })
       .strict()
+      .superRefine((m, ctx) => {
+        if (!isLoopbackHost(m.host) && m.statusTokenFile === undefined) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["statusTokenFile"],
+            message: `required when metrics.host is "${m.host}" (reachable beyond this machine): /status tells every server, guest and fence event of the pool. Create one: openssl rand -hex 32 > /etc/ovm-ha/status-token && chmod 600 /etc/ovm-ha/status-token; or listen on 127.0.0.1 (the default)`,
+          });
+        }
+      })
       .optional(),
     log: z
       .object({
@@ -149,6 +223,7 @@ export function parseWatchdogConfig(raw: unknown, baseDir = process.cwd()): Watc
   c.stateFile = abs(c.stateFile)!;
   if (c.log.file) c.log.file = abs(c.log.file);
   for (const f of Object.values(c.fence)) f.passwordFile = abs(f.passwordFile);
+  if (c.metrics) c.metrics.statusTokenFile = abs(c.metrics.statusTokenFile);
   // Overrides must make a valid timing on top of the defaults (the record's own timing is checked on read).
   const t = TimingSchema.safeParse({ ...DEFAULT_TIMING, ...c.timing });
   if (!t.success) throw new ConfigError(`invalid watchdog config:\n  ${t.error.issues.map((i) => `timing.${i.path.join(".")}: ${i.message}`).join("\n  ")}`);
@@ -168,11 +243,22 @@ export function loadWatchdogConfig(file: string): WatchdogConfig {
   } catch (e) {
     throw new ConfigError(`watchdog config ${file} is not valid JSON: ${(e as Error).message}`);
   }
-  return parseWatchdogConfig(raw, path.dirname(path.resolve(file)));
+  const config = parseWatchdogConfig(raw, path.dirname(path.resolve(file)));
+  // A passphrase written in the config makes the config itself a secret file.
+  if (config.ssh.passphrase !== undefined) {
+    const problem = secretFileProblem(file, "ssh.passphrase (written in the config)");
+    if (problem) throw new ConfigError(`invalid watchdog config:\n  ${problem}; or move the passphrase to ssh.passphraseFile`);
+  }
+  return config;
+}
+
+/** 127.0.0.0/8, ::1 and localhost: reachable from this machine only. */
+export function isLoopbackHost(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 /** The fence method configured for a server (its own entry, else "*"). */
-export function fenceFor(config: WatchdogConfig, server: string): FenceCommandConfig | undefined {
+export function fenceFor(config: WatchdogConfig, server: string): FenceMethodConfig | undefined {
   return config.fence[server] ?? config.fence["*"];
 }
 

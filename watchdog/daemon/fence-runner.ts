@@ -1,11 +1,12 @@
-// Runs a configured power fence command on the watchdog's host (IPMI, PDU, the lab's `lab power off`) under a
-// deadline. Exit 0 means the server is off; anything else failed; no exit by the deadline is a timeout (the
-// process group is killed). The password never appears in logs: every displayed form masks it.
+// Runs a power fence on the watchdog's host (IPMI, a PDU, a fence agent, the lab's `lab power`), confirmed:
+// "off" is reported only when a status query, sent after the off command exited 0, says the server is off.
+// The password goes to the command through its environment or its standard input (never its arguments) and
+// never into a log line: every displayed form masks it. Contract: README "Fencing: the command contract".
 import { spawn } from "child_process";
-import * as fs from "fs";
 import type { FenceOutcome } from "../core/types";
 import { maskSecrets } from "../../provider/ssh";
-import type { FenceCommandConfig } from "./config";
+import type { FenceMethodConfig } from "./config";
+import { readSecretFile } from "./secret-files";
 
 export interface FenceRun {
   outcome: FenceOutcome;
@@ -13,46 +14,101 @@ export interface FenceRun {
   ms: number;
 }
 
-export function fencePassword(f: FenceCommandConfig): string | undefined {
-  if (f.password !== undefined) return f.password;
-  if (f.passwordFile !== undefined) return fs.readFileSync(f.passwordFile, "utf8").replace(/\r?\n$/, "");
-  if (f.passwordEnv !== undefined) {
-    const v = process.env[f.passwordEnv];
-    if (v === undefined) throw new Error(`environment variable ${f.passwordEnv} (fence password) is not set`);
-    return v;
-  }
-  return undefined;
+export interface FenceTarget {
+  name: string;
+  address: string;
 }
 
-/** The argv with {server}, {address} and {password} filled in, and its masked display form. */
-export function fenceArgv(f: FenceCommandConfig, server: { name: string; address: string }, password: string | undefined): { argv: string[]; display: string } {
-  const fill = (a: string, pw: string) => a.split("{server}").join(server.name).split("{address}").join(server.address).split("{password}").join(pw);
-  return {
-    argv: f.command.map((a) => fill(a, password ?? "")),
-    display: f.command.map((a) => fill(a, "***")).join(" "),
-  };
+/** One process to run: argv, extra environment, standard input. */
+export interface FenceInvocation {
+  argv: string[];
+  env: Record<string, string>;
+  stdin?: string;
+  /** For logs: argv, env names and stdin with the password masked. */
+  display: string;
 }
 
-export function runFence(f: FenceCommandConfig, server: { name: string; address: string }, defaultTimeoutMs: number): Promise<FenceRun> {
-  const t0 = Date.now();
-  let password: string | undefined;
-  try {
-    password = fencePassword(f);
-  } catch (e) {
-    return Promise.resolve({ outcome: "failed", detail: (e as Error).message, ms: 0 });
+export function fencePassword(f: FenceMethodConfig): string | undefined {
+  let pw: string | undefined;
+  if (f.passwordFile !== undefined) pw = readSecretFile(f.passwordFile, "fence passwordFile");
+  else if (f.passwordFromEnv !== undefined) {
+    pw = process.env[f.passwordFromEnv];
+    if (pw === undefined) throw new Error(`environment variable ${f.passwordFromEnv} (fence passwordFromEnv) is not set`);
   }
-  const { argv, display } = fenceArgv(f, server, password);
-  const secrets = password ? [password] : [];
-  const timeoutMs = f.timeoutMs ?? defaultTimeoutMs;
-  return new Promise<FenceRun>((resolve) => {
-    let out = "";
+  // One line: it travels as an environment value or a key=value line of standard input.
+  if (pw !== undefined && /[\0\r\n]/.test(pw)) throw new Error(`the fence password (${f.passwordFile ?? f.passwordFromEnv}) must be one line`);
+  return pw;
+}
+
+function filler(f: FenceMethodConfig, server: FenceTarget) {
+  return (text: string, password: string) =>
+    text
+      .split("{server}").join(server.name)
+      .split("{address}").join(server.address)
+      .split("{passwordFile}").join(f.passwordFile ?? "")
+      .split("{password}").join(password);
+}
+
+/** The process for one action ("off" or "status") of a method, and its masked display form. */
+export function fenceInvocation(f: FenceMethodConfig, action: "off" | "status", server: FenceTarget, password: string | undefined): FenceInvocation {
+  const fill = filler(f, server);
+  const pw = password ?? "";
+  const env = Object.fromEntries(Object.entries(f.env ?? {}).map(([k, v]) => [k, fill(v, pw)]));
+  const envNames = Object.keys(env).length ? ` (env ${Object.keys(env).join(", ")})` : "";
+  if (f.agent) {
+    // fence-agents: key=value lines on stdin; the agent's own argv carries no option.
+    const lines = [`action=${action}`, ...Object.entries(f.options ?? {}).map(([k, v]) => `${k}=${fill(v, pw)}`)];
+    const shown = [`action=${action}`, ...Object.entries(f.options ?? {}).map(([k, v]) => `${k}=${fill(v, "***")}`)];
+    return { argv: f.agent.map((a) => fill(a, pw)), env, stdin: lines.join("\n") + "\n", display: `${f.agent.join(" ")} <<< ${shown.join(" ")}${envNames}` };
+  }
+  const argv = (action === "off" ? f.off : f.status)!;
+  // {password} is refused in argv by the config; filled with "" here in case a caller skipped the schema.
+  const filled = argv.map((a) => fill(a, ""));
+  return { argv: filled, env, display: filled.join(" ") + envNames };
+}
+
+/** The method as shown in the pool record and status: both actions, no secret. */
+export function fenceDisplay(f: FenceMethodConfig, server: FenceTarget): string {
+  if (f.agent) return fenceInvocation(f, "off", server, undefined).display.replace(/action=off/, "action=off|status");
+  return `${fenceInvocation(f, "off", server, undefined).display}; confirmed by ${fenceInvocation(f, "status", server, undefined).display}`;
+}
+
+/** Kept for callers that show a method: the off argv (no secret in it) and the display of the whole method. */
+export function fenceArgv(f: FenceMethodConfig, server: FenceTarget, _password?: string): { argv: string[]; display: string } {
+  return { argv: fenceInvocation(f, "off", server, undefined).argv, display: fenceDisplay(f, server) };
+}
+
+/** What a status query says. ipmitool exits 0 either way and prints the state; a fence agent exits 2 for off. */
+export type PowerState = "off" | "not-off";
+export function parsePowerStatus(code: number, output: string): PowerState {
+  if (code === 2) return "off";
+  if (code !== 0) return "not-off";
+  if (/^\s*Chassis Power is off\s*$/im.test(output) || /^\s*Status:\s*OFF\s*$/im.test(output)) return "off";
+  return "not-off";
+}
+
+interface StepResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  output: string;
+  timedOut: boolean;
+  error?: string;
+}
+
+/** Runs one process in its own process group; kills the group when `timeoutMs` passes. */
+function runStep(inv: FenceInvocation, timeoutMs: number, scrubEnv: string | undefined): Promise<StepResult> {
+  return new Promise((resolve) => {
+    let output = "";
     let done = false;
-    const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"], detached: true });
-    const finish = (outcome: FenceOutcome, detail: string) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, ...inv.env };
+    // The watchdog's own copy of the password stays with the watchdog unless `env` hands it on by name.
+    if (scrubEnv !== undefined && !(scrubEnv in inv.env)) delete env[scrubEnv];
+    const child = spawn(inv.argv[0], inv.argv.slice(1), { stdio: [inv.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"], detached: true, env });
+    const finish = (r: Omit<StepResult, "output">) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      resolve({ outcome, detail: maskSecrets(detail, secrets), ms: Date.now() - t0 });
+      resolve({ ...r, output });
     };
     const timer = setTimeout(() => {
       try {
@@ -60,18 +116,75 @@ export function runFence(f: FenceCommandConfig, server: { name: string; address:
       } catch {
         /* already gone */
       }
-      finish("timeout", `${display}: no answer within ${timeoutMs} ms`);
-    }, timeoutMs);
+      finish({ code: null, signal: "SIGKILL", timedOut: true });
+    }, Math.max(1, timeoutMs));
     const keep = (d: Buffer) => {
-      out = (out + d.toString()).slice(-2000);
+      output = (output + d.toString()).slice(-4000);
     };
     child.stdout!.on("data", keep);
     child.stderr!.on("data", keep);
-    child.on("error", (e) => finish("failed", `${display}: ${e.message}`));
-    child.on("close", (code, signal) => {
-      const tail = out.trim().split("\n").slice(-3).join(" | ");
-      if (code === 0) finish("off", `${display} (${Date.now() - t0} ms)`);
-      else finish("failed", `${display} exited ${code ?? signal}${tail ? `: ${tail}` : ""}`);
-    });
+    if (inv.stdin !== undefined) {
+      child.stdin!.on("error", () => undefined); // an agent that exits without reading: its exit code tells
+      child.stdin!.end(inv.stdin);
+    }
+    child.on("error", (e) => finish({ code: null, signal: null, timedOut: false, error: e.message }));
+    child.on("close", (code, signal) => finish({ code, signal, timedOut: false }));
   });
+}
+
+/** Default pause between two status queries (fence_ipmilan waits 2 s after off, then polls; IPMI answers in ~0.1 s). */
+export const DEFAULT_STATUS_INTERVAL_MS = 500;
+
+const tail = (out: string) => out.trim().split("\n").slice(-3).join(" | ");
+
+/**
+ * Off, then status until it says off, all within the method's timeout (default `defaultTimeoutMs`).
+ * Outcomes: "off" (confirmed), "failed" (off failed, or status still not off at the deadline: a fence that
+ * lies), "timeout" (the off command, or the last status query, did not answer in time).
+ */
+export async function runFence(f: FenceMethodConfig, server: FenceTarget, defaultTimeoutMs: number): Promise<FenceRun> {
+  const t0 = Date.now();
+  const timeoutMs = f.timeoutMs ?? defaultTimeoutMs;
+  const deadline = t0 + timeoutMs;
+  let password: string | undefined;
+  try {
+    password = fencePassword(f);
+  } catch (e) {
+    return { outcome: "failed", detail: (e as Error).message, ms: 0 };
+  }
+  const secrets = password ? [password] : [];
+  const done = (outcome: FenceOutcome, detail: string): FenceRun => ({ outcome, detail: maskSecrets(detail, secrets), ms: Date.now() - t0 });
+  const scrub = f.passwordFromEnv;
+
+  const off = fenceInvocation(f, "off", server, password);
+  const o = await runStep(off, deadline - Date.now(), scrub);
+  if (o.error) return done("failed", `${off.display}: ${o.error}`);
+  if (o.timedOut) return done("timeout", `${off.display}: no answer within ${timeoutMs} ms`);
+  if (o.code !== 0) return done("failed", `${off.display} exited ${o.code ?? o.signal}${tail(o.output) ? `: ${tail(o.output)}` : ""}`);
+
+  const status = fenceInvocation(f, "status", server, password);
+  let queries = 0;
+  let last: StepResult | undefined;
+  for (;;) {
+    const left = deadline - Date.now();
+    if (left <= 0) break;
+    last = await runStep(status, left, scrub);
+    queries++;
+    if (!last.error && !last.timedOut && last.code !== null && parsePowerStatus(last.code, last.output) === "off") {
+      return done("off", `${off.display}, confirmed by status: ${tail(last.output) || `exit ${last.code}`} (${Date.now() - t0} ms)`);
+    }
+    if (last.error) break; // the status command cannot run at all: waiting does not help
+    const pause = f.statusIntervalMs ?? DEFAULT_STATUS_INTERVAL_MS;
+    if (deadline - Date.now() <= pause) break;
+    await new Promise((r) => setTimeout(r, pause));
+  }
+  const elapsed = Date.now() - t0;
+  if (!last) return done("timeout", `${off.display} exited 0 but no time was left for a status query within ${timeoutMs} ms`);
+  if (last.error) return done("failed", `${off.display} exited 0, but its status query cannot run: ${status.display}: ${last.error}`);
+  if (last.timedOut) return done("timeout", `${off.display} exited 0, but the status query did not answer within the fence's ${timeoutMs} ms`);
+  const said = tail(last.output) || `exit ${last.code}`;
+  if (last.code === 0) {
+    return done("failed", `not confirmed: ${off.display} exited 0 but the server is still on after ${queries} status ${queries === 1 ? "query" : "queries"} over ${elapsed} ms (status: ${said}): the fence device may be lying`);
+  }
+  return done("failed", `not confirmed: ${off.display} exited 0 but ${status.display} failed (exit ${last.code ?? last.signal}: ${said}) after ${queries} ${queries === 1 ? "query" : "queries"} over ${elapsed} ms`);
 }

@@ -1,9 +1,12 @@
 // Prometheus metrics of the watchdog (prom-client, own registry): servers and guests by state, failovers,
 // fence results, detection and recovery durations. Fed after each turn from the new state and its log lines.
-import * as http from "http";
+// Labels are states, results and server names only: never a fence command, device or detail (the endpoint
+// may be open to Prometheus while /status is behind a token).
+import type * as http from "http";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { ManagerState } from "../core/manager";
 import type { LogLine } from "../core/types";
+import { serveEndpoint } from "./status-endpoint";
 
 const SERVER_STATES = ["up", "suspect", "failed", "fencing", "fenced", "draining", "down", "recovering", "removed"];
 const GUEST_STATES = ["unknown", "stopped", "running", "held", "powered-off", "starting", "migrating", "stopping", "error"];
@@ -57,7 +60,8 @@ export class WatchdogMetrics {
           break;
         }
         case "fence-failed":
-          this.fences.inc({ result: /timed out|no answer/.test(line.reason) ? "timeout" : "failed" });
+          // "unconfirmed": off exited 0 but the status query never said off (a fence that lies).
+          this.fences.inc({ result: /timed out|no answer/.test(line.reason) ? "timeout" : /not confirmed/.test(line.reason) ? "unconfirmed" : "failed" });
           break;
         case "fence-unavailable":
           this.fences.inc({ result: "unavailable" });
@@ -90,32 +94,14 @@ export class WatchdogMetrics {
     this.quorum.set(after.quorum ? 1 : 0);
   }
 
-  /** Serves /metrics and /status (the status document from `status()`). */
-  listen(port: number, host: string, status: () => unknown): Promise<number> {
-    this.#server = http.createServer((req, res) => {
-      if (req.url === "/metrics") {
-        this.registry.metrics().then(
-          (text) => {
-            res.writeHead(200, { "content-type": this.registry.contentType });
-            res.end(text);
-          },
-          (e: Error) => {
-            res.writeHead(500);
-            res.end(e.message);
-          },
-        );
-      } else if (req.url === "/status") {
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify(status()));
-      } else {
-        res.writeHead(404);
-        res.end("not found: try /metrics or /status\n");
-      }
-    });
-    return new Promise((resolve, reject) => {
-      this.#server!.once("error", reject);
-      this.#server!.listen(port, host, () => resolve((this.#server!.address() as { port: number }).port));
-    });
+  /** Serves /metrics and /status (the status document from `status()`; behind `statusToken` when given). */
+  async listen(port: number, host: string, status: () => unknown, opts: { statusToken?: string } = {}): Promise<number> {
+    const r = await serveEndpoint(
+      { port, host, statusToken: opts.statusToken },
+      { metrics: async () => ({ contentType: this.registry.contentType, text: await this.registry.metrics() }), status },
+    );
+    this.#server = r.server;
+    return r.port;
   }
 
   close(): Promise<void> {

@@ -21,6 +21,7 @@ import { WatchdogMetrics } from "./metrics";
 import { parseRecords, readRecordsCommand, type RecordSnapshot } from "./record-reader";
 import { endpointFor, seedEndpoints, sshPoolFromConfig, writeRemoteFile } from "./ssh-access";
 import { readStateFile, writeStateFile, writeStatusFile } from "./state-file";
+import { assertSecretFilesPrivate, readStatusToken, secretFiles } from "./secret-files";
 
 export interface WatchdogOptions {
   config: WatchdogConfig;
@@ -106,6 +107,7 @@ export class Watchdog implements WatchdogEnvironment {
 
   /** Loads the state or the records, starts the metrics endpoint and the loop. Resolves once running. */
   async start(): Promise<void> {
+    assertSecretFilesPrivate(secretFiles(this.config));
     const saved = readStateFile(this.config.stateFile);
     if (saved) {
       this.#state = saved;
@@ -134,7 +136,7 @@ export class Watchdog implements WatchdogEnvironment {
     }
     for (const p of this.#poolProblems) this.log.warn({ event: "fence-config", loud: true }, p);
     if (this.config.metrics) {
-      this.metricsPort = await this.metrics.listen(this.config.metrics.port, this.config.metrics.host, () => this.status());
+      this.metricsPort = await this.metrics.listen(this.config.metrics.port, this.config.metrics.host, () => this.status(), { statusToken: readStatusToken(this.config) });
       this.log.info({ event: "metrics-listening", port: this.metricsPort }, `metrics on http://${this.config.metrics.host}:${this.metricsPort}/metrics`);
     }
     this.#loop = this.#run();
