@@ -1,6 +1,7 @@
 // `ovm-ha lab ...`: start, stop and break a lab of simulated Oracle VM servers.
 import { Command } from "commander";
 import * as lab from "../lab/lab";
+import * as power from "../lab/power";
 import { parsePositiveInt, resolveDir } from "./main";
 
 export function labCommand(): Command {
@@ -33,12 +34,19 @@ export function labCommand(): Command {
   fault("heal", "undo hang or partition", lab.heal);
   fault("shutdown", "planned shutdown: run the server's shutdown hooks, then stop it", (i, s) => lab.shutdown(i, s));
 
-  dirOption(cmd.command("power <state> <server>").description("the lab's IPMI: off = crash, on = boot again, empty of guests"))
-    .action(async (state: string, server: string, o: { dir: string }) => {
+  dirOption(cmd.command("power <action> <server>").description("the lab's IPMI, printing what ipmitool prints: off = crash, on = boot again (empty of guests), status"))
+    .action(async (action: string, server: string, o: { dir: string }) => {
       const info = lab.loadLab(resolveDir(o.dir));
-      if (state === "off") await lab.crash(info, server);
-      else if (state === "on") await lab.powerOn(info, server);
-      else throw new Error(`power takes 'on' or 'off', got '${state}'`);
+      if (action === "off") process.stdout.write(await power.powerOff(info, server));
+      else if (action === "on") process.stdout.write(await power.powerUp(info, server));
+      else if (action === "status") process.stdout.write(power.powerStatus(info, server));
+      else throw new Error(`power takes 'on', 'off' or 'status', got '${action}'`);
+    });
+
+  dirOption(cmd.command("fence-lies <server> <on|off>").description("a lying fence: while on, `power off` exits 0 and prints what ipmitool prints, but the server stays on"))
+    .action(async (server: string, state: string, o: { dir: string }) => {
+      if (state !== "on" && state !== "off") throw new Error(`fence-lies takes 'on' or 'off', got '${state}'`);
+      power.setFenceLies(lab.loadLab(resolveDir(o.dir)), server, state === "on");
     });
 
   dirOption(cmd.command("status").description("each server's power, hang and partition state")).action(async (o: { dir: string }) => {

@@ -111,11 +111,12 @@ async function main(screen: DemoScreen, res: Resources): Promise<boolean> {
 
   // --- the watchdog --------------------------------------------------------------------------------------
   const events: LogLine[] = [];
+  const labPower = (action: string) => [process.execPath, path.join(PROJECT_ROOT_DIST, "cli", "main.js"), "lab", "power", action, "{server}", "--dir", res.labDir];
   const config = parseWatchdogConfig({
     pool: { addresses: info.servers.map((s) => s.address), clusterRoot },
     ssh: { user: "root", privateKeyFile: info.privateKeyPath, knownHostsFile: info.knownHostsPath },
-    // The lab's IPMI: `ovm-ha lab power off SERVER`.
-    fence: { "*": { command: [process.execPath, path.join(PROJECT_ROOT_DIST, "cli", "main.js"), "lab", "power", "off", "{server}", "--dir", res.labDir], timeoutMs: 15000 } },
+    // The lab's IPMI: `ovm-ha lab power off SERVER`, confirmed by `ovm-ha lab power status SERVER`.
+    fence: { "*": { off: labPower("off"), status: labPower("status"), timeoutMs: 15000 } },
     stateFile: path.join(res.tmp, "watchdog-state.json"),
     log: { level: "info" },
   });

@@ -124,8 +124,8 @@ describe("examples/nfs: guests moved by the real watchdog show no change in refr
     config = parseWatchdogConfig({
       pool: { addresses: lab.info.servers.map((s) => s.address), clusterRoot },
       ssh: { user: "root", privateKeyFile: lab.info.privateKeyPath, knownHostsFile: lab.info.knownHostsPath },
-      // The lab's IPMI, as in the demo: `ovm-ha lab power off SERVER`.
-      fence: { "*": { command: [process.execPath, CLI_MAIN, "lab", "power", "off", "{server}", "--dir", lab.dir], timeoutMs: 15000 } },
+      // The lab's IPMI, as in the demo: `ovm-ha lab power off SERVER`, confirmed by `lab power status`.
+      fence: { "*": { off: [process.execPath, CLI_MAIN, "lab", "power", "off", "{server}", "--dir", lab.dir], status: [process.execPath, CLI_MAIN, "lab", "power", "status", "{server}", "--dir", lab.dir], timeoutMs: 15000 } },
       stateFile: path.join(tmp, "watchdog-state.json"),
       log: { level: "info" },
     });

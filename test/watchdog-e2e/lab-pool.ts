@@ -100,10 +100,11 @@ export class LabPool {
     return r.length ? r.reduce((a, b) => (b.ms > a.ms ? b : a)) : undefined;
   }
 
-  /** A watchdog config for this lab; fence true = `ovm-ha lab power off {server}` for every server. */
+  /** A watchdog config for this lab; fence true = `ovm-ha lab power off {server}` (confirmed by `lab power status`) for every server. */
   config(opts: { stateDir: string; fence?: boolean | string[]; addresses?: string[]; metricsPort?: number; timing?: Record<string, unknown> }): WatchdogConfig {
     const info = this.lab.info;
-    const fenceCmd = { command: [process.execPath, path.join(PROJECT_ROOT, "dist", "cli", "main.js"), "lab", "power", "off", "{server}", "--dir", this.lab.dir], timeoutMs: 15000 };
+    const labPower = (action: string) => [process.execPath, path.join(PROJECT_ROOT, "dist", "cli", "main.js"), "lab", "power", action, "{server}", "--dir", this.lab.dir];
+    const fenceCmd = { off: labPower("off"), status: labPower("status"), timeoutMs: 15000 };
     const fence: Record<string, unknown> = {};
     if (opts.fence === true || opts.fence === undefined) fence["*"] = fenceCmd;
     else if (Array.isArray(opts.fence)) for (const s of opts.fence) fence[s] = fenceCmd;
