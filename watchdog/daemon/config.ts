@@ -223,7 +223,7 @@ export function parseWatchdogConfig(raw: unknown, baseDir = process.cwd()): Watc
   c.stateFile = abs(c.stateFile)!;
   if (c.log.file) c.log.file = abs(c.log.file);
   for (const f of Object.values(c.fence)) f.passwordFile = abs(f.passwordFile);
-  if (c.metrics) c.metrics.statusTokenFile = abs(c.metrics.statusTokenFile);
+  if (c.metrics?.statusTokenFile !== undefined) c.metrics.statusTokenFile = abs(c.metrics.statusTokenFile);
   // Overrides must make a valid timing on top of the defaults (the record's own timing is checked on read).
   const t = TimingSchema.safeParse({ ...DEFAULT_TIMING, ...c.timing });
   if (!t.success) throw new ConfigError(`invalid watchdog config:\n  ${t.error.issues.map((i) => `timing.${i.path.join(".")}: ${i.message}`).join("\n  ")}`);

@@ -165,11 +165,13 @@ export async function runFence(f: FenceMethodConfig, server: FenceTarget, defaul
   const status = fenceInvocation(f, "status", server, password);
   let queries = 0;
   let last: StepResult | undefined;
+  let answered: StepResult | undefined; // the last query that answered: what the device said before the deadline
   for (;;) {
     const left = deadline - Date.now();
     if (left <= 0) break;
     last = await runStep(status, left, scrub);
     queries++;
+    if (!last.timedOut) answered = last;
     if (!last.error && !last.timedOut && last.code !== null && parsePowerStatus(last.code, last.output) === "off") {
       return done("off", `${off.display}, confirmed by status: ${tail(last.output) || `exit ${last.code}`} (${Date.now() - t0} ms)`);
     }
@@ -181,6 +183,8 @@ export async function runFence(f: FenceMethodConfig, server: FenceTarget, defaul
   const elapsed = Date.now() - t0;
   if (!last) return done("timeout", `${off.display} exited 0 but no time was left for a status query within ${timeoutMs} ms`);
   if (last.error) return done("failed", `${off.display} exited 0, but its status query cannot run: ${status.display}: ${last.error}`);
+  // A query cut by the deadline after earlier ones answered: those answers are the evidence.
+  if (last.timedOut && answered) last = answered;
   if (last.timedOut) return done("timeout", `${off.display} exited 0, but the status query did not answer within the fence's ${timeoutMs} ms`);
   const said = tail(last.output) || `exit ${last.code}`;
   if (last.code === 0) {
