@@ -97,6 +97,15 @@ exit 1
     expect(Date.now() - t0).to.be.below(3000); // bounded by the fence's timeout, with slack for a busy machine
   });
 
+  it("never runs past the core's fence deadline, whatever the method's timeoutMs", async () => {
+    fs.writeFileSync(state(), "on");
+    const t0 = Date.now();
+    const r = await runFence(ipmiMethod({ timeoutMs: 30000 }), S, 400);
+    expect(r.outcome).to.equal("failed");
+    expect(r.detail).to.match(/still on/);
+    expect(Date.now() - t0).to.be.below(5000);
+  });
+
   it("off failing is a failure (output masked); status is not asked", async () => {
     fs.writeFileSync(state(), "off");
     const r = await runFence(ipmiMethod({ off: ["sh", "-c", 'echo "auth failed for $IPMI_PASSWORD" >&2; exit 1'] }), S, 5000);

@@ -138,13 +138,14 @@ export const DEFAULT_STATUS_INTERVAL_MS = 500;
 const tail = (out: string) => out.trim().split("\n").slice(-3).join(" | ");
 
 /**
- * Off, then status until it says off, all within the method's timeout (default `defaultTimeoutMs`).
+ * Off, then status until it says off, all within the method's timeout (at most `defaultTimeoutMs`, the core's).
  * Outcomes: "off" (confirmed), "failed" (off failed, or status still not off at the deadline: a fence that
  * lies), "timeout" (the off command, or the last status query, did not answer in time).
  */
 export async function runFence(f: FenceMethodConfig, server: FenceTarget, defaultTimeoutMs: number): Promise<FenceRun> {
   const t0 = Date.now();
-  const timeoutMs = f.timeoutMs ?? defaultTimeoutMs;
+  // Never beyond the core's own fence deadline (timing.fenceTimeoutMs): an answer after it would be ignored.
+  const timeoutMs = Math.min(f.timeoutMs ?? defaultTimeoutMs, defaultTimeoutMs);
   const deadline = t0 + timeoutMs;
   let password: string | undefined;
   try {
