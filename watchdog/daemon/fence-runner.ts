@@ -55,14 +55,15 @@ export function fenceInvocation(f: FenceMethodConfig, action: "off" | "status", 
   const pw = password ?? "";
   const env = Object.fromEntries(Object.entries(f.env ?? {}).map(([k, v]) => [k, fill(v, pw)]));
   const envNames = Object.keys(env).length ? ` (env ${Object.keys(env).join(", ")})` : "";
+  // Arguments never get the password: the config refuses {password} there, and it is filled with "" in case a
+  // caller skipped the schema.
   if (f.agent) {
     // fence-agents: key=value lines on stdin; the agent's own argv carries no option.
     const lines = [`action=${action}`, ...Object.entries(f.options ?? {}).map(([k, v]) => `${k}=${fill(v, pw)}`)];
     const shown = [`action=${action}`, ...Object.entries(f.options ?? {}).map(([k, v]) => `${k}=${fill(v, "***")}`)];
-    return { argv: f.agent.map((a) => fill(a, pw)), env, stdin: lines.join("\n") + "\n", display: `${f.agent.join(" ")} <<< ${shown.join(" ")}${envNames}` };
+    return { argv: f.agent.map((a) => fill(a, "")), env, stdin: lines.join("\n") + "\n", display: `${f.agent.join(" ")} <<< ${shown.join(" ")}${envNames}` };
   }
   const argv = (action === "off" ? f.off : f.status)!;
-  // {password} is refused in argv by the config; filled with "" here in case a caller skipped the schema.
   const filled = argv.map((a) => fill(a, ""));
   return { argv: filled, env, display: filled.join(" ") + envNames };
 }
