@@ -111,7 +111,7 @@ async function main(screen: DemoScreen, res: Resources): Promise<boolean> {
 
   // --- the watchdog --------------------------------------------------------------------------------------
   const events: LogLine[] = [];
-  const labPower = (action: string) => [process.execPath, path.join(PROJECT_ROOT_DIST, "cli", "main.js"), "lab", "power", action, "{server}", "--dir", res.labDir];
+  const labPower = (action: string) => [process.execPath, path.join(PROJECT_ROOT_DIST, "lab", "power-cli.js"), action, "{server}", "--dir", res.labDir];
   const config = parseWatchdogConfig({
     pool: { addresses: info.servers.map((s) => s.address), clusterRoot },
     ssh: { user: "root", privateKeyFile: info.privateKeyPath, knownHostsFile: info.knownHostsPath },

@@ -21,7 +21,7 @@ import { sleep, waitFor } from "../support/wait-for";
 import { ok } from "../support/engine-ok";
 
 const PROJECT_DIR = path.resolve(__dirname, "../../..");
-const CLI_MAIN = path.resolve(__dirname, "../../cli/main.js");
+const LAB_POWER = path.resolve(__dirname, "../../lab/power-cli.js");
 const DRAINED = "ovs3";
 const CRASHED = "ovs2";
 // Strict preferred lists (the watchdog places on the first listed server that is a target):
@@ -125,7 +125,7 @@ describe("examples/nfs: guests moved by the real watchdog show no change in refr
       pool: { addresses: lab.info.servers.map((s) => s.address), clusterRoot },
       ssh: { user: "root", privateKeyFile: lab.info.privateKeyPath, knownHostsFile: lab.info.knownHostsPath },
       // The lab's IPMI, as in the demo: `ovm-ha lab power off SERVER`, confirmed by `lab power status`.
-      fence: { "*": { off: [process.execPath, CLI_MAIN, "lab", "power", "off", "{server}", "--dir", lab.dir], status: [process.execPath, CLI_MAIN, "lab", "power", "status", "{server}", "--dir", lab.dir], timeoutMs: 15000 } },
+      fence: { "*": { off: [process.execPath, LAB_POWER, "off", "{server}", "--dir", lab.dir], status: [process.execPath, LAB_POWER, "status", "{server}", "--dir", lab.dir], timeoutMs: 15000 } },
       stateFile: path.join(tmp, "watchdog-state.json"),
       log: { level: "info" },
     });

@@ -82,7 +82,7 @@ describe("lab fence: power status and a fence that lies", function () {
     const s = { name: "ovs3", address: lab.info.servers[2].address };
     const lied = await runFence(labFence(5000), s, 15000);
     expect(lied.outcome).to.equal("failed");
-    expect(lied.detail).to.match(/not confirmed: .*lab power off ovs3 .*exited 0 but the server is still on .*Chassis Power is on.*may be lying/);
+    expect(lied.detail).to.match(/not confirmed: .*power-cli\.js off ovs3 .*exited 0 but the server is still on .*Chassis Power is on.*may be lying/);
     expect(await answers("ovs3")).to.equal(true);
     await cli("fence-lies", "ovs3", "off");
     const real = await runFence(labFence(15000), s, 15000);

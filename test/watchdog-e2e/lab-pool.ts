@@ -103,7 +103,8 @@ export class LabPool {
   /** A watchdog config for this lab; fence true = `ovm-ha lab power off {server}` (confirmed by `lab power status`) for every server. */
   config(opts: { stateDir: string; fence?: boolean | string[]; addresses?: string[]; metricsPort?: number; timing?: Record<string, unknown> }): WatchdogConfig {
     const info = this.lab.info;
-    const labPower = (action: string) => [process.execPath, path.join(PROJECT_ROOT, "dist", "cli", "main.js"), "lab", "power", action, "{server}", "--dir", this.lab.dir];
+    // `ovm-ha lab power`, through its light entry point (the same code, without loading the whole CLI).
+    const labPower = (action: string) => [process.execPath, path.join(PROJECT_ROOT, "dist", "lab", "power-cli.js"), action, "{server}", "--dir", this.lab.dir];
     const fenceCmd = { off: labPower("off"), status: labPower("status"), timeoutMs: 15000 };
     const fence: Record<string, unknown> = {};
     if (opts.fence === true || opts.fence === undefined) fence["*"] = fenceCmd;
