@@ -24,11 +24,14 @@ export async function receiveMigration(ctx: HostContext, input: Readable, output
     return 1;
   }
   const offer = JSON.parse(first.slice(6)) as MigrationOffer;
-  // The relocation server is part of xend: with xend down the source's connection to it is refused.
-  if (readXendFault(ctx.identity.labDir, ctx.server.name)?.mode === "down") {
+  // The relocation server is part of xend: with xend down the source's connection to it is refused; a busy xend
+  // takes the incoming domain late (the source has renamed it migrating-NAME meanwhile).
+  const xendFault = readXendFault(ctx.identity.labDir, ctx.server.name);
+  if (xendFault?.mode === "down") {
     await say("error can't connect: (111, 'Connection refused')");
     return 1;
   }
+  if (xendFault?.mode === "slow") await new Promise((r) => setTimeout(r, xendFault.ms));
   // The target must reach what the guest needs: its vm.cfg (the agent restarts it from there) and every disk
   // (xend connects each vbd on restore; a missing one fails as in xm create).
   if (!fs.existsSync(offer.cfgPath)) {
