@@ -3,8 +3,9 @@
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { siblingGuestsCgroup } from "../cgroup";
 import { DomainRecord } from "./domain-store";
-import { processStartTicks, waitProcessGone } from "./process-probe";
+import { isProcessAlive, isProcessStopped, processStartTicks, waitProcessGone } from "./process-probe";
 import { VmConfig, firstFileDisk } from "./vm-config";
 
 /** guest.pl is not compiled; found in the source tree beside dist (dist/lab/hypervisor -> lab/guest). */
@@ -29,12 +30,23 @@ export interface StartedGuest {
   pidStart?: number;
 }
 
+/** The guests cgroup of the lab server we run in (beside our dom0 cgroup), if any. */
+function guestsCgroup(): string | undefined {
+  try {
+    return siblingGuestsCgroup(fs.readFileSync("/proc/self/cgroup", "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
 export function startGuest(server: string, name: string, runlog: string | undefined): StartedGuest {
-  const child = spawn("perl", [guestScriptPath(), server, runlog ?? "-", name], {
-    detached: true,
-    stdio: "ignore",
-    cwd: "/",
-  });
+  const argv = ["perl", guestScriptPath(), server, runlog ?? "-", name];
+  // Out of dom0's cgroup before the guest runs a single line: a hung dom0 must not freeze its guests (on Xen,
+  // guests keep running when dom0 hangs); a crash of the whole server still kills them.
+  const cg = guestsCgroup();
+  const child = cg
+    ? spawn("/bin/sh", ["-c", 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"', "guest", cg, ...argv], { detached: true, stdio: "ignore", cwd: "/" })
+    : spawn(argv[0], argv.slice(1), { detached: true, stdio: "ignore", cwd: "/" });
   if (child.pid === undefined) throw new Error("could not start the guest process");
   child.unref();
   return { pid: child.pid, pidStart: processStartTicks(child.pid) };
@@ -63,8 +75,13 @@ export async function killGuest(rec: DomainRecord, timeoutMs = 5000): Promise<bo
   return waitProcessGone(rec.pid, rec.pidStart, timeoutMs);
 }
 
-export function pauseGuest(rec: DomainRecord): void {
+/** SIGSTOP, then wait (bounded) until /proc shows it stopped: a signal is delivered when the process next runs. */
+export async function pauseGuest(rec: DomainRecord, timeoutMs = 2000): Promise<void> {
   signal(rec.pid, "SIGSTOP");
+  const deadline = Date.now() + timeoutMs;
+  while (isProcessAlive(rec.pid, rec.pidStart) && !isProcessStopped(rec.pid) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 export function unpauseGuest(rec: DomainRecord): void {

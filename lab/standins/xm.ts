@@ -1,25 +1,24 @@
 // Stand-in for Xen 3.4's `xm` on a lab server: domains are guest processes (lab/guest/guest.pl), their records
 // live in /run/xend. Output and exit codes follow /work/shared/reference/formats.md.
-import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { layout } from "../layout";
-import { DomainRecord, DomainStore } from "../hypervisor/domain-store";
+import { faultFiles, readXendFault } from "../faults";
+import { DomainRecord, DomainStore, domainName } from "../hypervisor/domain-store";
 import { killGuest, pauseGuest, requestShutdown, runlogPath, startGuest, unpauseGuest } from "../hypervisor/guest-control";
-import { HostContext, findServer, loadHostContext } from "../hypervisor/host-context";
+import { HostContext, loadHostContext } from "../hypervisor/host-context";
 import { freeMemoryMb, notEnoughMemoryMessage } from "../hypervisor/memory";
-import { LineReader, MigrationOffer } from "../hypervisor/migration-protocol";
-import { cpuSeconds, isProcessStopped, processStartTicks, sleep, waitProcessGone } from "../hypervisor/process-probe";
-import { deviceNumber, parseVmConfig, VmConfigError } from "../hypervisor/vm-config";
+import { migrate, ReceiverConnector, sshConnector } from "../hypervisor/migrate-out";
+import { cpuSeconds, isProcessStopped, sleep, waitProcessGone } from "../hypervisor/process-probe";
+import { deviceNumber, fileDiskSpecs, parseVmConfig, VmConfigError } from "../hypervisor/vm-config";
 import { XmError, alreadyExists, noSuchDomain, notRunning } from "../hypervisor/xm-error";
 import { formatInfo, formatList, ListRow, recordRow } from "../hypervisor/xm-output";
+
+export { connectError, sshConnector } from "../hypervisor/migrate-out";
+export type { ReceiverConnector } from "../hypervisor/migrate-out";
 
 export interface XmIo {
   out(text: string): void;
 }
-
-/** Opens a session to the target's xm-receive; the default is ssh from this server's own address. */
-export type ReceiverConnector = (ctx: HostContext, targetName: string) => ChildProcess;
 
 const DOM0 = "Domain-0";
 
@@ -57,7 +56,7 @@ async function list(ctx: HostContext, store: DomainStore, args: string[], io: Xm
         rows.push(dom0Row(ctx));
         continue;
       }
-      const rec = records.find((r) => r.name === dom) ?? (/^\d+$/.test(dom) ? records.find((r) => r.id === Number(dom)) : undefined);
+      const rec = records.find((r) => domainName(r) === dom) ?? (/^\d+$/.test(dom) ? records.find((r) => r.id === Number(dom)) : undefined);
       if (!rec) throw noSuchDomain(dom);
       rows.push(guestRow(rec));
     }
@@ -84,12 +83,25 @@ function resolveCfgPath(cfg: string): string | undefined {
   return undefined;
 }
 
+/**
+ * What xm meets when it talks to xend (`lab xend`): xend stopped gives xm's own socket error (Xen 3.4
+ * tools/python/xen/xm/main.py: `err("Unable to connect to xend: %s. Is xend running?" % ex[1])`, exit 1); a
+ * busy xend handles the request late.
+ */
+export async function reachXend(ctx: HostContext): Promise<void> {
+  const fault = readXendFault(ctx.identity.labDir, ctx.server.name);
+  if (fault?.mode === "down") throw new XmError("Unable to connect to xend: No such file or directory. Is xend running?");
+  if (fault?.mode === "slow" && !fault.stale) await sleep(fault.ms);
+}
+
 async function create(ctx: HostContext, store: DomainStore, args: string[], io: XmIo): Promise<void> {
   const files = args.filter((a) => !a.startsWith("-"));
   if (files.length !== 1) throw new XmError("'xm create' requires a config file argument.");
   const cfgPath = resolveCfgPath(files[0]);
   if (!cfgPath) throw new XmError(`Unable to open config file: ${files[0]}`);
   io.out(`Using config file "${cfgPath}".\n`);
+  // xm reads the config file itself, then asks xend (a real `xm create` with xend down prints both lines).
+  await reachXend(ctx);
   let cfg;
   try {
     cfg = parseVmConfig(fs.readFileSync(cfgPath, "utf8"));
@@ -121,6 +133,7 @@ async function create(ctx: HostContext, store: DomainStore, args: string[], io: 
       state: "running",
       startedAt: Date.now(),
       runlog,
+      disks: fileDiskSpecs(cfg),
     };
     store.put(r);
     return r;
@@ -173,12 +186,12 @@ async function destroy(store: DomainStore, args: string[]): Promise<void> {
 async function pause(store: DomainStore, args: string[], paused: boolean): Promise<void> {
   const doms = args.filter((a) => !a.startsWith("-"));
   if (doms.length !== 1) throw new XmError(`'xm ${paused ? "pause" : "unpause"}' requires 1 argument.`);
-  await store.withLock(() => {
+  await store.withLock(async () => {
     if (isDom0(doms[0])) throw new XmError("Cannot perform this operation on the privileged domain 0");
     const rec = store.find(doms[0]);
     if (!rec) throw noSuchDomain(doms[0]);
     if (paused && rec.state === "running") {
-      pauseGuest(rec);
+      await pauseGuest(rec);
       store.put({ ...rec, state: "paused" });
     } else if (!paused && rec.state === "paused") {
       unpauseGuest(rec);
@@ -195,123 +208,12 @@ async function domid(store: DomainStore, args: string[], io: XmIo): Promise<void
   io.out(`${rec.id}\n`);
 }
 
-/** ssh from this server's own address, so a partition of either end cuts the session. */
-export const sshConnector: ReceiverConnector = (ctx, targetName) => {
-  const target = ctx.lab.servers.find((s) => s.name === targetName)!;
-  const keys = layout.keysDir(ctx.identity.labDir);
-  const argv = [
-    "-b", ctx.server.address,
-    "-i", path.join(keys, "id_ed25519"),
-    "-p", String(target.port),
-    "-o", `UserKnownHostsFile=${path.join(keys, "known_hosts")}`,
-    "-o", "StrictHostKeyChecking=yes",
-    "-o", "ConnectTimeout=3",
-    "-o", "BatchMode=yes",
-    "-o", "IdentitiesOnly=yes",
-    "-o", "ServerAliveInterval=1",
-    "-o", "ServerAliveCountMax=3",
-    `root@${target.address}`,
-    ctx.lab.runtime.node,
-    path.join(ctx.lab.runtime.dist, "lab", "standins", "xm-receive.js"),
-  ];
-  return spawn("ssh", argv, { stdio: ["pipe", "pipe", "pipe"] });
-};
-
-/** Turns ssh's complaint into what xend's socket layer would have said. */
-export function connectError(stderr: string): string {
-  if (/Connection refused/i.test(stderr)) return "can't connect: (111, 'Connection refused')";
-  if (/timed out/i.test(stderr)) return "can't connect: (110, 'Connection timed out')";
-  if (/No route to host/i.test(stderr)) return "can't connect: (113, 'No route to host')";
-  if (/Network is unreachable/i.test(stderr)) return "can't connect: (101, 'Network is unreachable')";
-  const last = stderr.trim().split("\n").pop() || "connection closed";
-  return `can't connect: ${last}`;
-}
-
-async function migrate(ctx: HostContext, store: DomainStore, args: string[], connect: ReceiverConnector): Promise<void> {
-  const positional: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === "-l" || a === "--live" || a === "-c" || a === "--change_home_server") continue;
-    if (a === "-r" || a === "--resource" || a === "-p" || a === "--port") {
-      i++;
-      continue;
-    }
-    if (a.startsWith("-")) throw new XmError(`option ${a} not recognized`);
-    positional.push(a);
-  }
-  if (positional.length !== 2) throw new XmError("'xm migrate' requires between 2 and 2 arguments.");
-  const [dom, host] = positional;
-  if (isDom0(dom)) throw new XmError("Cannot migrate privileged domain 0");
-
-  const me = { ownerPid: process.pid, ownerStart: processStartTicks(process.pid) };
-  const rec = await store.withLock(() => {
-    const r = store.find(dom);
-    if (!r) throw noSuchDomain(dom);
-    if (r.state !== "running" || isProcessStopped(r.pid)) throw notRunning();
-    const claimed: DomainRecord = { ...r, state: "migrating-out", ...me };
-    store.put(claimed);
-    return claimed;
-  });
-  const restore = () => store.withLock(() => {
-    const r = store.get(rec.name);
-    if (r && r.ownerPid === process.pid) store.put({ ...r, state: "running", ownerPid: undefined, ownerStart: undefined });
-  });
-
-  const target = findServer(ctx.lab, host);
-  if (!target) {
-    await restore();
-    throw new XmError("can't connect: (-2, 'Name or service not known')");
-  }
-
-  const child = connect(ctx, target.name);
-  let stderr = "";
-  child.stderr?.setEncoding("utf8");
-  child.stderr?.on("data", (d: string) => (stderr += d));
-  child.stdin?.on("error", () => undefined); // the session may die under us; the reader sees it
-  const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
-  const lines = new LineReader(child.stdout!);
-  const send = (line: string) => child.stdin?.write(line + "\n");
-  const finish = async () => {
-    child.stdin?.end();
-    await Promise.race([exited, sleep(2000)]);
-    child.kill("SIGKILL");
-  };
-
-  const offer: MigrationOffer = { name: rec.name, memory: rec.memory, vcpus: rec.vcpus, cfgPath: rec.cfgPath, runlog: rec.runlog, from: ctx.server.name };
-  send(`OFFER ${JSON.stringify(offer)}`);
-  // ssh needs up to ConnectTimeout (3 s) plus login and node start-up on a busy machine.
-  const answer = await lines.next(20000);
-  if (answer !== "ready") {
-    await finish();
-    await restore();
-    if (answer?.startsWith("error ")) throw new XmError(answer.slice(6));
-    await Promise.race([exited, sleep(500)]);
-    throw new XmError(answer === undefined ? connectError(stderr) : `unexpected answer from ${target.name}: ${answer}`);
-  }
-
-  // Suspend: stop the guest here and make sure it is really gone before the target may start it.
-  if (!(await killGuest(rec, 10000))) {
-    send("abort");
-    await finish();
-    await restore();
-    throw new XmError(`could not suspend domain ${rec.name}`);
-  }
-  send("go");
-  const started = await lines.next(20000);
-  await finish();
-  // The guest is gone here whatever happened: like a failed live migration after suspend, it is lost.
-  await store.withLock(() => store.remove(rec.name));
-  if (started !== "started") {
-    const why = started?.startsWith("error ") ? started.slice(6) : `connection to ${target.name} lost after suspend`;
-    throw new XmError(`Migration of domain ${rec.name} failed: ${why}`);
-  }
-}
-
 const USAGE = "Usage: xm <subcommand> [args]\n";
 
 export async function runXm(argv: string[], ctx: HostContext, io: XmIo, connect: ReceiverConnector = sshConnector): Promise<void> {
   const [cmd, ...args] = argv;
   const store = new DomainStore(ctx.xendDir);
+  if (cmd !== undefined && cmd !== "create") await reachXend(ctx);
   switch (cmd) {
     case "list":
       return list(ctx, store, args, io);
@@ -341,17 +243,29 @@ export async function runXm(argv: string[], ctx: HostContext, io: XmIo, connect:
 
 async function main(): Promise<void> {
   let code = 0;
+  const ctx = loadHostContext();
+  // `lab xend SERVER slow MS --stale`: handled now, answered MS later (an answer overtaken by events).
+  const fault = readXendFault(ctx.identity.labDir, ctx.server.name);
+  const holdMs = fault?.mode === "slow" && fault.stale ? fault.ms : 0;
+  let out = "";
+  let err = "";
+  const io: XmIo = { out: (t) => (holdMs ? (out += t) : process.stdout.write(t)) };
   try {
-    await runXm(process.argv.slice(2), loadHostContext(), { out: (t) => process.stdout.write(t) });
+    await runXm(process.argv.slice(2), ctx, io);
   } catch (e) {
-    if (e instanceof XmError) {
-      process.stderr.write(`Error: ${e.message}\n`);
-      code = e.exitCode;
-    } else {
-      process.stderr.write(`Error: ${(e as Error).message}\n`);
-      code = 1;
-    }
+    err = `Error: ${(e as Error).message}\n`;
+    code = e instanceof XmError ? e.exitCode : 1;
   }
+  if (holdMs) {
+    try {
+      fs.appendFileSync(faultFiles.xendHeld(ctx.identity.labDir, ctx.server.name), `${Date.now()} ${process.argv.slice(2).join(" ")}\n`);
+    } catch {
+      /* the note is for tests only */
+    }
+    await sleep(holdMs);
+  }
+  process.stdout.write(out);
+  process.stderr.write(err);
   process.stdout.write("", () => process.exit(code));
 }
 
