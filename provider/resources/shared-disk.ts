@@ -46,6 +46,11 @@ export interface SharedDiskArgs {
   partition?: pulumi.Input<boolean>;
   /** iscsi/san: format over whatever the device holds (destroys it). Default false. */
   overwrite?: pulumi.Input<boolean>;
+  /**
+   * iscsi/san: the UUID of an existing OCFS2 volume on the device to use as it is (keeping its data). Without it
+   * only a volume this stack made is used; a volume found by its label alone is refused.
+   */
+  adoptVolume?: pulumi.Input<string>;
 }
 
 export class SharedDisk extends pulumi.dynamic.Resource {
