@@ -191,6 +191,8 @@ describe("SharedDisk keeps data (lab)", function () {
       expect((await sh(s, "[ -e /OVS/data ]")).code, `${s}: /OVS/data removed`).to.equal(1);
       expect((await sh(s, "[ -d /OVS ]")).code, `${s}: /OVS kept (it was there)`).to.equal(0);
     }
+    // Destroy kept the volume (data is never wiped): a new stack starts from a blank disk again.
+    await blank();
     const kept = newStack();
     ok(await kept.up(program(san({ mount: true, mountPoint: "/OVS/kept" }))));
     ok(await kept.destroy());
