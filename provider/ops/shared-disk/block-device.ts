@@ -104,6 +104,10 @@ export async function formatOcfs2(server: ServerEndpoint, device: string, f: Ocf
   const result = parseMkfsOcfs2Output(r.stdout + "\n" + r.stderr, r.code ?? -1);
   if (result.outcome !== "success") {
     const why = result.messages.length ? result.messages.slice(-3).join(" / ") : lastLines(r.stderr || r.stdout);
-    throw new SharedDiskStepError(`${name}: ${result.outcome}`, server.name, r.code, why);
+    const hint =
+      result.outcome === "cluster-unavailable"
+        ? " (formatting over an existing OCFS2 volume needs o2cb online on this server, so mkfs.ocfs2 can check no node has it mounted: create the Cluster first)"
+        : "";
+    throw new SharedDiskStepError(name, server.name, r.code, `${result.outcome}: ${why}${hint}`);
   }
 }
