@@ -180,6 +180,47 @@ describe("SharedDisk keeps data (lab)", function () {
     ok(await stack.destroy());
   });
 
+  it("overwrite over an OCFS2 volume with o2cb offline: mkfs.ocfs2's cluster check refuses; the error is the step, server, exit code and stderr's last lines", async () => {
+    await blank();
+    await shOk("ovs1", `echo ',,83' | sfdisk -q ${dev()} && mkfs.ocfs2 -q -L foreign -N 4 -J size=4M ${dev()}1 </dev/null`);
+    const uuid = (await shOk("ovs1", `blkid -p -o value -s UUID ${dev()}1`)).trim();
+    await shOk("ovs1", "service o2cb offline ocfs2 >/dev/null; service o2cb status | grep -q 'Offline'");
+    try {
+      const up = await newStack().up(program(san({ overwrite: true })));
+      expect(up.errors).to.have.length(1);
+      const msg = up.errors[0].message;
+      expect(msg).to.contain(`formatting ${dev()}1 (mkfs.ocfs2) on ovs1 failed (exit 1): cluster-unavailable: mkfs.ocfs2: Unable to access cluster service while initializing the cluster`);
+      expect(msg).to.contain("o2cb online");
+      expect(msg).to.not.match(/sh -c|set -e|mkfs\.ocfs2 -x|BEGIN .*PRIVATE KEY/);
+      expect(msg.split("\n").length, msg).to.be.lessThan(6);
+    } finally {
+      await shOk("ovs1", "service o2cb online ocfs2 >/dev/null; service o2cb status | grep -q 'Online'");
+    }
+    // mkfs.ocfs2 refused: the volume is the one that was there.
+    expect((await shOk("ovs1", `blkid -p -o value -s UUID ${dev()}1`)).trim()).to.equal(uuid);
+  });
+
+  it("the table this stack wrote is recorded: with its partition found empty (a create cut before mkfs) up formats it, keeping the table", async () => {
+    await blank();
+    const stack = newStack();
+    ok(await stack.up(program(san())));
+    const first = stack.resource("disk")!.outputs;
+    const id = /label-id: (\S+)/.exec(await tableDump())![1];
+    expect(first.partitionTableId).to.equal(id);
+    // What a create cut between sfdisk and mkfs.ocfs2 leaves: our table, partition 1 holding nothing.
+    await shOk("ovs1", `dd if=/dev/zero of=${dev()}1 bs=1M count=8 conv=fsync 2>/dev/null`);
+    expect((await sh("ovs1", `blkid -p ${dev()}1`)).code).to.equal(2);
+    // refresh sees the volume gone (drift), so the next up converges.
+    ok(await stack.refresh());
+    expect(ok(await stack.preview(program(san()))).step("disk")!.op).to.equal("update");
+    ok(await stack.up(program(san())));
+    const outs = stack.resource("disk")!.outputs;
+    expect(outs.formatted).to.equal(true);
+    expect(outs.volumeUuid).to.match(/^[0-9A-F]{32}$/).and.to.not.equal(first.volumeUuid);
+    expect(/label-id: (\S+)/.exec(await tableDump())![1]).to.equal(id);
+    ok(await stack.destroy());
+  });
+
   it("destroy removes the mount point it created (/OVS/data) and keeps one that was there before", async () => {
     await blank();
     for (const s of ["ovs1", "ovs2"]) await sh(s, "rmdir /OVS/data 2>/dev/null; mkdir -p /OVS/kept");
