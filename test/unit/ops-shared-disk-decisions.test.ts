@@ -89,6 +89,17 @@ describe("ops: SharedDisk disk decision (data is sacred)", () => {
     expect(decideDisk(survey({ whole: amb }), wanted()).action).to.equal("refuse");
   });
 
+  it("a partition table blkid sees and sfdisk cannot read is data (its entries are unknown)", () => {
+    const s = survey({ whole: { kind: "found", tags: { PTTYPE: "atari" } } });
+    expect(isEmptyDisk(s)).to.equal(false);
+    const d = decideDisk(s, wanted());
+    expect(d.action).to.equal("refuse");
+    if (d.action === "refuse") expect(d.reason).to.contain("a atari partition table that sfdisk cannot read");
+    // overwrite does not rewrite it either (partition: false formats the whole disk over it).
+    expect(decideDisk(s, wanted({ overwrite: true })).action).to.equal("refuse");
+    expect(decideDisk(s, wanted({ overwrite: true, partition: false }))).to.include({ action: "format", device: "/dev/sdb" });
+  });
+
   it("an OCFS2 volume is adopted by its UUID (adoptVolume, any form, or the recorded one), never by its label", () => {
     const s = survey({ whole: found("blkid-2.38.1-p-export-dos-table.txt"), table: dosTable, entryFound: OCFS2, visible: true });
     const byLabel = decideDisk(s, wanted());

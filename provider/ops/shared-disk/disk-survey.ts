@@ -68,13 +68,20 @@ export function wholeDiskSignature(s: DiskSurvey): boolean {
  * entries. A table entry is data even when nothing is found in it (someone made it for something).
  */
 export function isEmptyDisk(s: DiskSurvey): boolean {
-  return !wholeDiskSignature(s) && (s.table === undefined || s.table.entries.length === 0);
+  return !wholeDiskSignature(s) && !unreadTable(s) && (s.table === undefined || s.table.entries.length === 0);
+}
+
+/** A partition table blkid sees (PTTYPE) that sfdisk does not read: its entries are unknown, so it is data. */
+export function unreadTable(s: DiskSurvey): string | undefined {
+  return s.table === undefined && s.whole.kind === "found" && s.whole.tags.PTTYPE !== undefined ? s.whole.tags.PTTYPE : undefined;
 }
 
 /** Everything the disk holds, in one line for an error message. */
 export function describeDisk(s: DiskSurvey): string {
   const parts: string[] = [];
   if (wholeDiskSignature(s)) parts.push(describeProbe(s.whole));
+  const unread = unreadTable(s);
+  if (unread) parts.push(`a ${unread} partition table that sfdisk cannot read (its entries are unknown)`);
   if (s.table) {
     const id = s.table.id ? ` (disk identifier ${s.table.id})` : "";
     const label = s.table.label ?? "a";

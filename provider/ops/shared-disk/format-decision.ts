@@ -5,7 +5,7 @@
 //   - Anything else the disk holds is refused without `overwrite`, naming the disk, the server and what it holds.
 //   - An existing partition table is never rewritten: an empty one gets an entry appended (same identifier), and
 //     with `overwrite` the existing partition 1 is formatted in place.
-import { canonicalOcfs2Uuid, describeDisk, DiskSurvey, EntrySurvey, isEmptyDisk, ocfs2Volumes } from "./disk-survey";
+import { canonicalOcfs2Uuid, describeDisk, DiskSurvey, EntrySurvey, isEmptyDisk, ocfs2Volumes, unreadTable, wholeDiskSignature } from "./disk-survey";
 
 export { canonicalOcfs2Uuid };
 
@@ -72,7 +72,7 @@ export function decideDisk(s: DiskSurvey, w: DiskWanted): DiskDecision {
     if (w.partition) return { action: "format", device: "", prepare: "append", partition: 1, reason: `${s.disk} has an empty partition table: one partition appended` };
   }
   // A create cut between writing our table and mkfs: our table (same identifier), one entry, nothing in it.
-  if (w.partition && w.recordedTableId !== undefined && s.table?.id === w.recordedTableId && s.entries.length === 1 && s.entries[0].found.kind === "nothing" && !hasWholeSignature(s)) {
+  if (w.partition && w.recordedTableId !== undefined && s.table?.id === w.recordedTableId && s.entries.length === 1 && s.entries[0].found.kind === "nothing" && !wholeDiskSignature(s)) {
     const e = s.entries[0];
     if (!e.visible) return refuseInvisible(s, e, "is the one this stack made");
     return { action: "format", device: e.node, prepare: "none", partition: e.entry.number, reason: `partition ${e.entry.number} of the table this stack wrote holds nothing yet` };
@@ -84,6 +84,15 @@ export function decideDisk(s: DiskSurvey, w: DiskWanted): DiskDecision {
       if (!e.visible) return refuseInvisible(s, e, "is to be formatted (overwrite)");
       return { action: "format", device: e.node, prepare: "none", partition: e.entry.number, reason: `overwrite is set: formatting ${e.node} over ${describeDisk(s)} (the partition table is kept)` };
     }
+    const unread = unreadTable(s);
+    if (unread) {
+      return {
+        action: "refuse",
+        reason:
+          `${s.disk} on ${s.server} holds ${describeDisk(s)}: a table is never rewritten, even with overwrite. ` +
+          `Remove it yourself (wipefs), or set partition: false to format the whole disk over it.`,
+      };
+    }
     return {
       action: "format",
       device: "",
@@ -93,10 +102,6 @@ export function decideDisk(s: DiskSurvey, w: DiskWanted): DiskDecision {
     };
   }
   return { action: "refuse", reason: refusal(s, w, volumes) };
-}
-
-function hasWholeSignature(s: DiskSurvey): boolean {
-  return !isEmptyDisk({ ...s, table: undefined, entries: [] });
 }
 
 function refusal(s: DiskSurvey, w: DiskWanted, volumes: ReturnType<typeof ocfs2Volumes>): string {
