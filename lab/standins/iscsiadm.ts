@@ -9,8 +9,10 @@ import {
   NodeRecord,
   parsePortal,
   readRecords,
+  readRecordSettings,
   readSessions,
   removeSession,
+  updateRecordSetting,
   Session,
   writeRecord,
 } from "../storage/iscsi-state";
@@ -124,7 +126,9 @@ function discovery(a: IscsiArgs, ctx: StandinContext, io: Io): number {
 
 /** Log in to every record matching the args; `requireAll` = a specific target was asked for. */
 export async function login(ctx: StandinContext, io: Io, a: IscsiArgs): Promise<number> {
-  const records = readRecords(ctx).filter((r) => matches(r, a));
+  let records = readRecords(ctx).filter((r) => matches(r, a));
+  // --loginall=automatic (boot, `service iscsi start`): only records whose node.startup is automatic.
+  if (typeof a.loginall === "string" && a.loginall !== "all") records = records.filter((r) => (readRecordSettings(ctx, r)["node.startup"] ?? "automatic") === a.loginall);
   if (records.length === 0) {
     io.err("iscsiadm: No records found\n");
     return ISCSI_ERR.noObjsFound;
@@ -182,6 +186,35 @@ export async function logout(ctx: StandinContext, io: Io, a: IscsiArgs): Promise
   return ISCSI_ERR.ok;
 }
 
+/** Keys a record is looked up by (its directory name): open-iscsi refuses to change them. */
+const LOOKUP_KEYS = new Set(["node.name", "node.tpgt", "node.conn[0].address", "node.conn[0].port", "iface.iscsi_ifacename"]);
+const SETTING_NAME = /^(node|iface)\.[A-Za-z0-9_.[\]]+$/;
+
+/**
+ * `-o update -n NAME -v VALUE`: changes the setting in every matching record's file (what `-o show` prints and what
+ * `--loginall=automatic` at boot reads). Refusals as open-iscsi words them (iscsiadm.c): no name/value, an iface.*
+ * setting other than iface.transport_name, a lookup key.
+ */
+function update(ctx: StandinContext, io: Io, a: IscsiArgs, records: NodeRecord[]): number {
+  const name = typeof a.name === "string" ? a.name : undefined;
+  const value = typeof a.value === "string" ? a.value : undefined;
+  if (name === undefined || value === undefined) {
+    io.err("iscsiadm: update requires name and value\n");
+    return ISCSI_ERR.inval;
+  }
+  const key = name === "node.transport_name" ? "iface.transport_name" : name;
+  if (key.startsWith("iface.") && key !== "iface.transport_name") {
+    io.err(`iscsiadm: Cannot modify ${name}. Use iface mode to update this value.\n`);
+    return ISCSI_ERR.inval;
+  }
+  if (LOOKUP_KEYS.has(key) || !SETTING_NAME.test(key) || /[\n=]/.test(value)) {
+    io.err(`iscsiadm: Cannot modify ${name}. It is used to look up the record and cannot be changed.\n`);
+    return ISCSI_ERR.inval;
+  }
+  for (const r of records) updateRecordSetting(ctx, r, key, value);
+  return ISCSI_ERR.ok;
+}
+
 async function nodeMode(a: IscsiArgs, ctx: StandinContext, io: Io): Promise<number> {
   if (a.login || a.loginall) return login(ctx, io, a);
   if (a.logout || a.logoutall) return logout(ctx, io, a);
@@ -206,7 +239,7 @@ async function nodeMode(a: IscsiArgs, ctx: StandinContext, io: Io): Promise<numb
     for (const r of records) deleteRecord(ctx, r);
     return ISCSI_ERR.ok;
   }
-  if (op === "update") return ISCSI_ERR.ok; // settings are not modelled
+  if (op === "update") return update(ctx, io, a, records);
   if (op !== undefined && op !== "show") {
     io.err(`iscsiadm: Invalid op ${op}\n`);
     return ISCSI_ERR.inval;

@@ -11,6 +11,16 @@ import { layout } from "../layout";
 import { formatMountListing, hasOption, MountEntry, readFstab, readMtab, writeMtab } from "../storage/mtab";
 import { readRuntime } from "../storage/o2cb-state";
 import { Io, isPartitioned, runStandin, serverPath, StandinContext } from "../storage/server-context";
+import { nodeSlots, serversMounting } from "../storage/volume-users";
+
+/** A kernel message in the server's console log (what dmesg would show). */
+function appendConsole(ctx: StandinContext, line: string): void {
+  try {
+    fs.appendFileSync(layout.serverLog(ctx.labDir, ctx.identity.name), line + "\n");
+  } catch {
+    /* no console log outside a lab */
+  }
+}
 
 /** The real binary kept beside the wrapper (or the host's, when run outside a lab server). */
 export function realTool(name: string, fallback: string): string {
@@ -107,6 +117,16 @@ export function mountOcfs2(ctx: StandinContext, io: Io, source: string, dir: str
   }
   if (!readRuntime(ctx).online) {
     io.err("mount.ocfs2: Unable to access cluster service while trying initialize cluster\n");
+    return 1;
+  }
+  // Each node that mounts the volume takes one of its node slots (mkfs.ocfs2 -N); with none free the kernel's
+  // ocfs2_find_slot fails the mount with EINVAL ("no free slots available!" in dmesg), and mount.ocfs2 says so in
+  // its "<strerror> while mounting ... Check 'dmesg'" form.
+  const slots = nodeSlots(serverPath(ctx, device));
+  const holders = serversMounting(ctx.labDir, ctx.identity.name, device).filter((s) => s !== ctx.identity.name);
+  if (slots !== undefined && holders.length >= slots) {
+    io.err(`mount.ocfs2: Invalid argument while mounting ${device} on ${dir}. Check 'dmesg' for more information on this error.\n`);
+    appendConsole(ctx, `(mount.ocfs2,${process.pid},0):ocfs2_find_slot ERROR: no free slots available!`);
     return 1;
   }
   const volume = layout.volumeDir(ctx.labDir, probe.uuid);

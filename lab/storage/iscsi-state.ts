@@ -79,6 +79,37 @@ export function writeRecord(ctx: { root: string }, r: NodeRecord): void {
   );
 }
 
+/** The settings of a node record (`name = value` lines of its file, comments left out). */
+export function readRecordSettings(ctx: { root: string }, r: NodeRecord): Record<string, string> {
+  const out: Record<string, string> = {};
+  let text = "";
+  try {
+    text = fs.readFileSync(path.join(recordDir(ctx, r), "default"), "utf8");
+  } catch {
+    return out;
+  }
+  for (const line of text.split("\n")) {
+    const m = /^([^#=\s][^=]*?)\s*=\s*(.*)$/.exec(line);
+    if (m) out[m[1]] = m[2];
+  }
+  return out;
+}
+
+/** Sets one setting of a node record in its file (replaced in place, or added before `# END RECORD`). */
+export function updateRecordSetting(ctx: { root: string }, r: NodeRecord, name: string, value: string): void {
+  const file = path.join(recordDir(ctx, r), "default");
+  const lines = fs.readFileSync(file, "utf8").split("\n");
+  const i = lines.findIndex((l) => !l.startsWith("#") && l.includes("=") && l.slice(0, l.indexOf("=")).trim() === name);
+  if (i >= 0) lines[i] = `${name} = ${value}`;
+  else {
+    const end = lines.findIndex((l) => l.startsWith("# END RECORD"));
+    lines.splice(end >= 0 ? end : lines.length, 0, `${name} = ${value}`);
+  }
+  const tmp = `${file}.tmp`;
+  fs.writeFileSync(tmp, lines.join("\n"));
+  fs.renameSync(tmp, file);
+}
+
 export function deleteRecord(ctx: { root: string }, r: NodeRecord): void {
   fs.rmSync(recordDir(ctx, r), { recursive: true, force: true });
   const iqnDir = path.join(serverPath(ctx, NODES_DIR), r.iqn);

@@ -22,6 +22,11 @@ export interface MkfsOcfs2Options {
    * probed the device (blkid) before setting this.
    */
   force?: boolean;
+  /**
+   * -x: no "Proceed (y/N)" prompt over an existing OCFS2 volume (only with the user's overwrite). The cluster
+   * check (is it mounted on another node) still runs; -F would skip it, and the provider never passes -F.
+   */
+  noPrompt?: boolean;
   /** -n: report what would be done, write nothing. */
   dryRun?: boolean;
 }
@@ -34,6 +39,7 @@ export function mkfsOcfs2(o: MkfsOcfs2Options): string[] {
   }
   const argv = ["mkfs.ocfs2"];
   if (o.force) argv.push("-F");
+  if (o.noPrompt) argv.push("-x");
   if (o.dryRun) argv.push("-n");
   // The label is the value of -L, so getopt never reads it as an option even if it starts with '-'.
   argv.push("-L", o.label);

@@ -8,7 +8,8 @@ import { DiffResult, DiffTable, diffProperties, normalizeForDiff, PropertyChange
 const overwriteRule = (_o: unknown, n: unknown) => (n === true ? "replace" : "update");
 
 const common: DiffTable = { kind: "replace", mountPoint: "update", mount: "update", servers: "update" };
-const formatOnce: DiffTable = { format: "replace", partition: "replace", overwrite: overwriteRule };
+/** adoptVolume: up checks it against the disk (the same volume: nothing to do; one the disk does not hold: refused). */
+const formatOnce: DiffTable = { format: "replace", partition: "replace", overwrite: overwriteRule, adoptVolume: "update" };
 
 export const SHARED_DISK_DIFF: Readonly<Record<SharedDiskKind, DiffTable>> = {
   iscsi: { ...common, portal: "replace", targets: "replace", ...formatOnce },

@@ -14,10 +14,10 @@ import { PartialFailureError } from "../runtime/init-failed";
 import type { ServerEndpoint } from "../ssh";
 import { endpointOf } from "./shared-disk/endpoint";
 import { detachTarget, ensureNodeRecords, loginTarget, portalOf } from "./shared-disk/iscsi-session";
-import { formatOcfs2, isBlockDevice, probeDevice, partitionDisk, readPartitions } from "./shared-disk/block-device";
-import { decideFormat, decidePartition } from "./shared-disk/format-decision";
+import { formatOcfs2, isBlockDevice, probeDevice, partitionDisk, readPartitions, surveyDisk } from "./shared-disk/block-device";
+import { decideDisk } from "./shared-disk/format-decision";
 import { newDisks } from "./shared-disk/new-disks";
-import { ensureFstabEntry, ensureMounted, o2cbOnline, readFstabText, readMounts, removeFstabEntry, unmountIfOurs } from "./shared-disk/mounts";
+import { ensureFstabEntry, ensureMounted, o2cbOnline, readFstabText, readMounts, removeCreatedDirs, removeFstabEntry, unmountIfOurs } from "./shared-disk/mounts";
 import { entryFor } from "./shared-disk/fstab-block";
 import { findMount } from "../parsers";
 import { commonDevicePath, factsOf, knownServers, serverList, SHARED_DISK_SCHEMA_VERSION, SharedDiskFacts, sharedDiskId, SharedDiskState } from "./shared-disk/state";
@@ -102,39 +102,42 @@ async function findDisks(inputs: KnownSharedDiskInputs, servers: ServerEndpoint[
   servers.forEach((s, i) => (run.facts.disks[s.name] = disks[i]));
 }
 
-/** Phase 2: partition once and format once, from the first server; adopt or refuse what is there. */
+/** Phase 2: survey the disk from the first server, then adopt, or partition and format once, or refuse. */
 async function prepareVolume(inputs: KnownSharedDiskInputs, servers: ServerEndpoint[], run: Run): Promise<void> {
   if (inputs.kind === "nfs") return;
   const first = servers[0];
   const disk = run.facts.disks[first.name];
-  let usePartition = inputs.partition;
-  if (inputs.partition) {
-    const hasPartition = await isBlockDevice(first, partitionDevice(disk, 1));
-    const whole = hasPartition ? { device: disk } : await probeDevice(first, disk);
-    const decision = decidePartition(hasPartition, whole, inputs.overwrite);
-    if (decision.action === "partition") {
-      await partitionDisk(first, disk);
-      run.changed = true;
-    } else if (decision.action === "whole-disk") {
-      usePartition = false;
-    }
-  }
-  for (const s of servers) run.facts.devices[s.name] = usePartition ? partitionDevice(run.facts.disks[s.name], 1) : run.facts.disks[s.name];
+  const survey = await surveyDisk(first, disk);
+  const decision = decideDisk(survey, {
+    partition: inputs.partition,
+    label: inputs.format.label,
+    ...(inputs.adoptVolume !== undefined ? { adoptVolume: inputs.adoptVolume } : {}),
+    ...(run.facts.volumeUuid !== undefined ? { recordedUuid: run.facts.volumeUuid } : {}),
+    ...(run.facts.partitionTableId !== undefined ? { recordedTableId: run.facts.partitionTableId } : {}),
+    overwrite: inputs.overwrite,
+  });
+  if (decision.action === "refuse") throw new RefusedError(decision.reason);
+  const partition = decision.partition;
+  for (const s of servers) run.facts.devices[s.name] = partition !== undefined ? partitionDevice(run.facts.disks[s.name], partition) : run.facts.disks[s.name];
   const device = run.facts.devices[first.name];
-  const found = await probeDevice(first, device);
-  const decision = decideFormat(found, { label: inputs.format.label, expectedUuid: run.facts.volumeUuid, overwrite: inputs.overwrite });
-  if (decision.action === "refuse") throw new RefusedError(`on ${first.name}: ${decision.reason}`);
   if (decision.action === "adopt") {
     run.facts.volumeUuid = decision.uuid;
+    run.facts.volumeLabel = decision.label;
   } else {
+    if (decision.prepare !== "none") {
+      const id = await partitionDisk(first, disk, decision.prepare);
+      run.changed = true;
+      if (id !== undefined) run.facts.partitionTableId = id;
+      if (!(await isBlockDevice(first, device))) throw new Error(`${device} does not exist on ${first.name} after partitioning ${disk} (the kernel did not re-read the table)`);
+    }
     await formatOcfs2(first, device, inputs.format, inputs.overwrite);
     run.changed = true;
     run.facts.formatted = true;
     const made = await probeDevice(first, device);
-    if (made.type !== "ocfs2" || !made.uuid) throw new Error(`after mkfs.ocfs2, ${device} on ${first.name} shows ${made.type ?? "no file system"}`);
+    if (made.type !== "ocfs2" || !made.uuid) throw new Error(`after mkfs.ocfs2, ${device} on ${first.name} holds ${made.type ?? "no file system"}`);
     run.facts.volumeUuid = made.uuid;
+    run.facts.volumeLabel = made.label ?? inputs.format.label;
   }
-  run.facts.volumeLabel = inputs.format.label;
   run.facts.devicePath = commonDevicePath(run.facts.devices, servers.map((s) => s.name));
   // Every other server must see the very same volume on its device (proves the iSCSI disk mapping too).
   await onEachServer("checking the volume", servers.slice(1), async (s) => {
@@ -178,6 +181,11 @@ async function mountEverywhere(inputs: KnownSharedDiskInputs, servers: ServerEnd
     if (!inputs.mount) {
       if (await unmountIfOurs(s, inputs.mountPoint, mountedAs)) run.changed = true;
       if (await removeFstabEntry(s, inputs.mountPoint, ourFstabSources(inputs.kind, inputs.kind === "nfs" ? inputs.export : undefined, run.facts, s.name))) run.changed = true;
+      if (run.facts.createdDirs[s.name]?.length) {
+        await removeCreatedDirs(s, run.facts.createdDirs[s.name]);
+        delete run.facts.createdDirs[s.name];
+        run.changed = true;
+      }
       return false;
     }
     const entry = fstabEntryFor(inputs, run.facts);
@@ -191,7 +199,9 @@ async function mountEverywhere(inputs: KnownSharedDiskInputs, servers: ServerEnd
       }
     }
     if (await ensureFstabEntry(s, entry)) run.changed = true;
-    if (await ensureMounted(s, entry, mountedAs)) run.changed = true;
+    const m = await ensureMounted(s, entry, mountedAs);
+    if (m.mounted) run.changed = true;
+    if (m.createdDirs.length > 0) run.facts.createdDirs[s.name] = m.createdDirs;
     return true;
   });
   run.facts.mountedOn = servers.filter((_, i) => mounted[i]).map((s) => s.name);
@@ -214,8 +224,9 @@ async function converge(id: string, inputs: KnownSharedDiskInputs, previous: Sha
   const servers = serversOf(inputs);
   const names = new Set(inputs.servers.map((s) => s.name));
   const keep = (r: Record<string, string>) => Object.fromEntries(Object.entries(r).filter(([k]) => names.has(k)));
+  const keepDirs = (r: Record<string, string[]>) => Object.fromEntries(Object.entries(r).filter(([k]) => names.has(k)));
   const run: Run = {
-    facts: { ...previous, disks: keep(previous.disks), devices: keep(previous.devices), mountedOn: [], serversRecorded: inputs.servers },
+    facts: { ...previous, disks: keep(previous.disks), devices: keep(previous.devices), createdDirs: keepDirs(previous.createdDirs), mountedOn: [], serversRecorded: inputs.servers },
     changed: false,
     newLogins: [],
   };
@@ -259,6 +270,8 @@ async function detach(props: Bag, server: ServerEndpoint): Promise<void> {
     if (source !== undefined || kind === "nfs") await unmountIfOurs(server, mountPoint, source);
     await removeFstabEntry(server, mountPoint, ourFstabSources(kind, props.export, facts, server.name));
   }
+  // The mount point directories this resource made (and only those, and only when empty).
+  await removeCreatedDirs(server, facts.createdDirs[server.name] ?? []);
   if (kind === "iscsi") {
     const p = props.portal as { address: string; port?: number } | undefined;
     const targets = Array.isArray(props.targets) ? (props.targets as string[]) : [];
@@ -283,9 +296,13 @@ export async function update(id: string, olds: Bag, news: Bag): Promise<pulumi.d
       const source = parsed.kind === "nfs" ? (olds.export as string) : factsOf(olds).devices[s.name];
       await unmountIfOurs(s, olds.mountPoint as string, source);
       await removeFstabEntry(s, olds.mountPoint as string, ourFstabSources(parsed.kind, olds.export, factsOf(olds), s.name));
+      await removeCreatedDirs(s, factsOf(olds).createdDirs[s.name] ?? []);
     });
   }
-  const outs = await converge(id, parsed, factsOf(olds), false);
+  const previous = factsOf(olds);
+  // The old mount point's directories were removed above; the new one records its own.
+  if (olds.mountPoint !== parsed.mountPoint) previous.createdDirs = {};
+  const outs = await converge(id, parsed, previous, false);
   return { outs };
 }
 
@@ -337,7 +354,7 @@ export async function read(id: string, props: Bag): Promise<pulumi.dynamic.ReadR
 
 /** The input properties of a state bag (outputs carry facts too; inputs must hold only what check accepts). */
 function inputsOnly(props: Bag): Bag {
-  const facts = new Set(["disks", "devices", "devicePath", "volumeUuid", "volumeLabel", "formatted", "mountedOn", "serversRecorded", "unreachableServers", "schemaVersion"]);
+  const facts = new Set(["disks", "devices", "devicePath", "volumeUuid", "volumeLabel", "partitionTableId", "createdDirs", "formatted", "mountedOn", "serversRecorded", "unreachableServers", "schemaVersion"]);
   return Object.fromEntries(Object.entries(props).filter(([k]) => !facts.has(k)));
 }
 

@@ -54,3 +54,40 @@ export function parseBlkid(text: string): BlkidDevice[] {
   }
   return devices;
 }
+
+/** What `blkid -p` (low-level probe, no cache) found on a device or at an offset of it. */
+export type BlkidProbe =
+  /** Exit 2: no signature of any kind. */
+  | { kind: "nothing" }
+  /** Exit 0: the tags of what was found (TYPE/USAGE for a file system, LVM PV or RAID member; PTTYPE/PTUUID for a partition table). */
+  | { kind: "found"; tags: Record<string, string> }
+  /** Exit 8: several signatures that contradict each other (libblkid's "ambivalent result"). */
+  | { kind: "ambivalent"; detail: string };
+
+/** `-o export` escapes with a backslash the characters that are not safe in a shell (e.g. `VERSION=LVM2\ 001`). */
+function unescapeExport(v: string): string {
+  return v.replace(/\\(.)/g, "$1");
+}
+
+/**
+ * Reads `blkid -p -o export [-O OFFSET] [-S SIZE] DEV`: `NAME=value` lines (util-linux 2.38: DEVNAME first, then
+ * e.g. LABEL, UUID, VERSION, BLOCK_SIZE, TYPE, USAGE; or PTUUID, PTTYPE for a partition table). Exit 2 is
+ * "nothing found", exit 8 an ambivalent probe; any other exit is an error, never "empty".
+ */
+export function parseBlkidExport(text: string, exitCode: number, stderr = ""): BlkidProbe {
+  const command = "blkid -p -o export";
+  if (exitCode === 2) return { kind: "nothing" };
+  if (exitCode === 8) return { kind: "ambivalent", detail: stderr.trim() || "ambivalent result" };
+  if (exitCode !== 0) throw new ParseError(command, `unexpected exit code ${exitCode}`, (stderr || text).trim());
+  const tags: Record<string, string> = {};
+  for (const { text: raw, number } of numberedLines(text)) {
+    const line = raw.trim();
+    if (line === "") continue;
+    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line);
+    if (!m) throw new ParseError(command, "expected NAME=value", raw, number);
+    tags[m[1]] = unescapeExport(m[2]);
+  }
+  delete tags.DEVNAME;
+  if (Object.keys(tags).length === 0) throw new ParseError(command, "exit 0 but no tags (expected TYPE or PTTYPE)", text.trim());
+  return { kind: "found", tags };
+}

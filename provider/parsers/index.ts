@@ -8,6 +8,7 @@ export * from "./iscsiadm";
 export * from "./proc-partitions";
 export * from "./blkid";
 export * from "./mounted-ocfs2";
+export * from "./sfdisk";
 export * from "./o2cb-status";
 export * from "./cluster-conf";
 export * from "./mtab";

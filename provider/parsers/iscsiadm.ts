@@ -57,14 +57,17 @@ export function parseIscsiNodes(text: string): IscsiTarget[] {
   return parseTargetLines(text, "iscsiadm -m node");
 }
 
-/** Parses `iscsiadm -m session`: `tcp: [1] IP:PORT,TPGT IQN` (newer versions append ` (non-flash)`). */
+/**
+ * Parses `iscsiadm -m session`: `tcp: [1] IP:PORT,TPGT IQN` (newer versions append ` (non-flash)`); the
+ * open-iscsi README's own example prints `tcp [2] ...` without the colon, so the colon is optional.
+ */
 export function parseIscsiSessions(text: string): IscsiSession[] {
   const command = "iscsiadm -m session";
   const sessions: IscsiSession[] = [];
   for (const { text: raw, number } of numberedLines(text)) {
     const line = raw.trim();
     if (line === "" || isDiagnostic(line)) continue;
-    const m = /^(\w+):\s*\[(\d+)\]\s+(\S+)\s+(\S+)(?:\s+\(([^)]*)\))?$/.exec(line);
+    const m = /^(\w+):?\s*\[(\d+)\]\s+(\S+)\s+(\S+)(?:\s+\(([^)]*)\))?$/.exec(line);
     const p = m ? splitPortal(m[3]) : null;
     if (!m || !p) throw new ParseError(command, "expected `tcp: [SID] IP:PORT,TPGT IQN`", raw, number);
     sessions.push({ ...p, iqn: m[4], transport: m[1], sid: Number(m[2]), ...(m[5] !== undefined ? { note: m[5] } : {}) });

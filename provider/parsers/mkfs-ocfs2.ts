@@ -9,6 +9,8 @@ export type MkfsOcfs2Outcome =
   | "label-too-long"
   /** `Unable to access cluster service` (o2cb not running on a cluster-mode format). */
   | "cluster-unavailable"
+  /** `... while locking the cluster` / `This volume appears to be in use in the cluster.` (mounted on another node). */
+  | "in-use-in-cluster"
   | "failed";
 
 export interface MkfsOcfs2Result {
@@ -31,7 +33,7 @@ export interface MkfsOcfs2Result {
  */
 export function parseMkfsOcfs2Output(output: string, exitCode: number): MkfsOcfs2Result {
   const r: MkfsOcfs2Result = { outcome: "failed", overwroteExisting: false, messages: [] };
-  let successful = false, aborted = false, mounted = false, labelTooLong = false, noCluster = false;
+  let successful = false, aborted = false, mounted = false, labelTooLong = false, noCluster = false, inUse = false;
   for (const { text: raw } of numberedLines(output)) {
     const line = raw.trim();
     if (line === "") continue;
@@ -42,18 +44,20 @@ export function parseMkfsOcfs2Output(output: string, exitCode: number): MkfsOcfs
     else if (/is mounted; will not make a ocfs2 volume here/i.test(line)) mounted = true;
     else if (/Volume label too long/i.test(line)) labelTooLong = true;
     else if (/Unable to access cluster service/i.test(line)) noCluster = true;
+    else if (/while locking the cluster|appears to be in use in the cluster/i.test(line)) inUse = true;
     else if ((m = /^Label:\s?(.*)$/.exec(line))) r.label = m[1];
     else if ((m = /^Block size:\s*(\d+)/.exec(line))) r.blockSize = Number(m[1]);
     else if ((m = /^Cluster size:\s*(\d+)/.exec(line))) r.clusterSize = Number(m[1]);
     else if ((m = /^Node slots:\s*(\d+)/.exec(line))) r.nodeSlots = Number(m[1]);
     else if ((m = /^Volume size:\s*(\d+)/.exec(line))) r.volumeSizeBytes = Number(m[1]);
     else if ((m = /^Journal size:\s*(\d+)/.exec(line))) r.journalSizeBytes = Number(m[1]);
-    if (/^mkfs\.ocfs2:/.test(line) || /Aborting operation|will not make|too long/i.test(line)) r.messages.push(line);
+    if (/^mkfs\.ocfs2:/.test(line) || /Aborting operation|will not make|too long|in use in the cluster/i.test(line)) r.messages.push(line);
   }
   if (exitCode === 0 && successful) r.outcome = "success";
   else if (mounted) r.outcome = "device-mounted";
   else if (labelTooLong) r.outcome = "label-too-long";
   else if (noCluster) r.outcome = "cluster-unavailable";
+  else if (inUse) r.outcome = "in-use-in-cluster";
   else if (aborted || r.overwroteExisting) r.outcome = "overwrite-refused";
   if (r.outcome === "success") r.messages = [];
   return r;

@@ -46,6 +46,11 @@ export interface SharedDiskArgs {
   partition?: pulumi.Input<boolean>;
   /** iscsi/san: format over whatever the device holds (destroys it). Default false. */
   overwrite?: pulumi.Input<boolean>;
+  /**
+   * iscsi/san: the UUID of an existing OCFS2 volume on the device to use as it is (keeping its data). Without it
+   * only a volume this stack made is used; a volume found by its label alone is refused.
+   */
+  adoptVolume?: pulumi.Input<string>;
 }
 
 export class SharedDisk extends pulumi.dynamic.Resource {
@@ -62,6 +67,10 @@ export class SharedDisk extends pulumi.dynamic.Resource {
   /** OCFS2 UUID, 32 upper-case hex digits. */
   declare readonly volumeUuid: pulumi.Output<string | undefined>;
   declare readonly volumeLabel: pulumi.Output<string | undefined>;
+  /** The disk identifier of the partition table this resource wrote, if it wrote one. */
+  declare readonly partitionTableId: pulumi.Output<string | undefined>;
+  /** Server name -> the mount point directories this resource created (destroy removes them). */
+  declare readonly createdDirs: pulumi.Output<Record<string, string[]>>;
   /** true: formatted by this resource; false: an existing volume adopted. */
   declare readonly formatted: pulumi.Output<boolean>;
   /** Servers where it is mounted at mountPoint. */
@@ -71,7 +80,7 @@ export class SharedDisk extends pulumi.dynamic.Resource {
   declare readonly schemaVersion: pulumi.Output<number>;
 
   constructor(name: string, args: SharedDiskArgs, opts?: pulumi.CustomResourceOptions) {
-    const outputs = { devices: undefined, disks: undefined, devicePath: undefined, volumeUuid: undefined, volumeLabel: undefined, formatted: undefined, mountedOn: undefined, unreachableServers: undefined, serversRecorded: undefined, schemaVersion: undefined };
+    const outputs = { devices: undefined, disks: undefined, devicePath: undefined, volumeUuid: undefined, volumeLabel: undefined, partitionTableId: undefined, createdDirs: undefined, formatted: undefined, mountedOn: undefined, unreachableServers: undefined, serversRecorded: undefined, schemaVersion: undefined };
     super(makeProvider(...opsPaths("shared-disk")), name, { ...outputs, ...args }, opts, "ovm-ha", "SharedDisk");
   }
 }

@@ -34,6 +34,13 @@ export const iqnSchema = z
 /** OCFS2 volume label: passed to mkfs.ocfs2 -L and possibly fstab LABEL=, so a safe word shorter than 64 bytes. */
 export const LABEL_RE = /^[A-Za-z0-9._-]{1,63}$/;
 
+/** An OCFS2 volume UUID: 32 hex digits (mounted.ocfs2 -d) or 8-4-4-4-12 (blkid); kept as the user wrote it. */
+export const volumeUuidSchema = z
+  .string({ error: "must be an OCFS2 volume UUID string" })
+  .regex(/^(?:[0-9A-Fa-f]{32}|[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})$/, {
+    error: "must be an OCFS2 volume UUID: 32 hex digits as mounted.ocfs2 -d prints it, or blkid's 8-4-4-4-12 form",
+  });
+
 /** mkfs.ocfs2 parameters; defaults are the seed chapter's `-b 4K -C 4K -J size=64M -N 16` and label "ovsroot". */
 export const ocfs2FormatSchema = z
   .object({
@@ -75,6 +82,12 @@ const formatOnce = {
   partition: unknownOr(z.boolean({ error: "must be true or false" })).default(true),
   /** Allow formatting over an existing file system (destroys its data). Preview shows turning it on as a replace. */
   overwrite: unknownOr(z.boolean({ error: "must be true or false" })).default(false),
+  /**
+   * The UUID of an existing OCFS2 volume to use as it is (its data kept): 32 hex digits as mounted.ocfs2 prints
+   * it, or blkid's dashed form. A volume is adopted only by its identity (this, or the UUID this stack recorded),
+   * never by a matching label: `ovsroot` is every Oracle VM pool's default.
+   */
+  adoptVolume: unknownOr(volumeUuidSchema).optional(),
 };
 
 export const iscsiSharedDiskSchema = z

@@ -174,8 +174,11 @@ describe("SharedDisk on the lab (engine harness)", function () {
       expect((await sh("ovs1", `blkid -o value -s LABEL ${lab.info.storage.san[0].device}1`)).stdout.trim()).to.equal("labroot");
     });
 
-    it("a new SharedDisk on the same disk adopts the volume instead of formatting it", async () => {
-      const up = ok(await stack().up(program(san())));
+    it("a new SharedDisk on the same disk refuses the volume by its label alone, and adopts it by its UUID (adoptVolume)", async () => {
+      const refused = await stack().up(program(san()));
+      expect(refused.errors).to.have.length(1);
+      expect(refused.errors[0].message).to.contain(`adoptVolume: "${uuid}"`).and.to.contain('label "labroot"');
+      const up = ok(await stack().up(program({ ...san(), adoptVolume: uuid })));
       expect(up.ops("create")).to.have.length(1);
       const outs = stack().resource("disk")!.outputs;
       expect(outs.formatted).to.equal(false);

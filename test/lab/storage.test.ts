@@ -86,6 +86,41 @@ describe("lab: storage and cluster stand-ins", function () {
     expect(again.code).to.equal(21);
   });
 
+  it("iscsiadm -o update really changes the record: -o show prints it, --loginall=automatic skips a manual one", async () => {
+    const iscsi = lab.info.storage.iscsi;
+    const t = iscsi.targets[1];
+    const sel = `-T ${t.iqn} -p ${iscsi.portal}`;
+    const show = async () => (await sh("ovs3", `iscsiadm -m node ${sel}`)).stdout;
+    expect(await show()).to.match(/^node\.startup = automatic$/m);
+    const up = await sh("ovs3", `iscsiadm -m node ${sel} -o update -n node.startup -v manual`);
+    expect(up.code, up.stderr).to.equal(0);
+    expect(up.stdout + up.stderr).to.equal("");
+    expect(await show()).to.match(/^node\.startup = manual$/m);
+    const added = await sh("ovs3", `iscsiadm -m node ${sel} -o update -n node.session.timeo.replacement_timeout -v 15`);
+    expect(added.code, added.stderr).to.equal(0);
+    expect(await show()).to.match(/^node\.session\.timeo\.replacement_timeout = 15$/m);
+    // Only this target's record changed.
+    expect((await sh("ovs3", `iscsiadm -m node -T ${iscsi.targets[0].iqn} -p ${iscsi.portal}`)).stdout).to.match(/^node\.startup = automatic$/m);
+    const noValue = await sh("ovs3", `iscsiadm -m node ${sel} -o update -n node.startup`);
+    expect(noValue.code).to.equal(7);
+    expect(noValue.stderr).to.equal("iscsiadm: update requires name and value\n");
+    const iface = await sh("ovs3", `iscsiadm -m node ${sel} -o update -n iface.hwaddress -v 00:11:22:33:44:55`);
+    expect(iface.code).to.equal(7);
+    expect(iface.stderr).to.contain("Cannot modify iface.hwaddress. Use iface mode to update this value.");
+    const key = await sh("ovs3", `iscsiadm -m node ${sel} -o update -n node.name -v iqn.2001-01.com.example:other`);
+    expect(key.code).to.equal(7);
+    expect(await show()).to.contain(`node.name = ${t.iqn}`);
+    // Boot logs in to automatic records only: the manual one stays logged out.
+    const before = await partitions("ovs3");
+    const all = await sh("ovs3", "iscsiadm -m node --loginall=automatic");
+    expect(all.code, all.stderr).to.equal(0);
+    expect(all.stdout).to.contain(iscsi.targets[0].iqn).and.to.not.contain(t.iqn);
+    expect((await sh("ovs3", "iscsiadm -m session")).stdout).to.not.contain(t.iqn);
+    expect((await sh("ovs3", "iscsiadm -m node --logoutall=all")).code).to.equal(0);
+    expect(await partitions("ovs3")).to.equal(before);
+    expect((await sh("ovs3", `iscsiadm -m node ${sel} -o update -n node.startup -v automatic`)).code).to.equal(0);
+  });
+
   it("sfdisk on one server makes the partition appear on every server logged in", async () => {
     const r = await sh("ovs1", `echo ',' | sfdisk -q /dev/${disk}`);
     expect(r.code, r.stderr).to.equal(0);
@@ -167,6 +202,33 @@ describe("lab: storage and cluster stand-ins", function () {
     const refuse = await sh("ovs1", `mkfs.ocfs2 -N 4 -J size=4M /dev/${disk}1 </dev/null`);
     expect(refuse.code).to.equal(1);
     expect(refuse.stderr).to.contain("is mounted; will not make a ocfs2 volume here!");
+  });
+
+  it("mkfs.ocfs2 without -F: a volume mounted on another node fails the cluster lock; -F asks before overwriting; ext4 is formatted without a word", async () => {
+    // ovs1 and ovs2 have the volume mounted and o2cb online (the test above).
+    expect((await sh("ovs1", "umount /OVS/remote")).code).to.equal(0);
+    const busy = await sh("ovs1", `mkfs.ocfs2 -N 4 -J size=4M -L other /dev/${disk}1 </dev/null`);
+    expect(busy.code).to.equal(1);
+    expect(busy.stdout).to.contain("Overwriting existing ocfs2 partition.");
+    expect(busy.stderr).to.contain("mkfs.ocfs2: Trylock failed while locking the cluster\nThis volume appears to be in use in the cluster.\n");
+    const forced = await sh("ovs1", `mkfs.ocfs2 -F -N 4 -J size=4M -L other /dev/${disk}1 </dev/null`);
+    expect(forced.code).to.equal(1);
+    expect(forced.stdout).to.contain("Proceed (y/N): Aborting operation.");
+    expect(forced.stderr).to.contain("WARNING: Cluster check disabled.");
+    expect((await sh("ovs1", `blkid -p -o value -s UUID /dev/${disk}1`)).stdout.trim()).to.equal(blkidUuid);
+    expect((await sh("ovs1", `mount -t ocfs2 /dev/${disk}1 /OVS/remote`)).code).to.equal(0);
+    // The real tool protects only OCFS2: an ext4 on the SAN disk is formatted over, no prompt, no -F (ocfs2-tools 1.8.7).
+    const san = lab.info.storage.san[0].device;
+    expect((await sh("ovs3", `mkfs.ext4 -q -F ${san}`)).code).to.equal(0);
+    const over = await sh("ovs3", `mkfs.ocfs2 -N 2 -J size=4M -L scratch ${san} </dev/null`);
+    expect(over.code, over.stderr).to.equal(0);
+    expect(over.stdout).to.not.contain("Proceed");
+    expect((await sh("ovs3", `blkid -p -o value -s TYPE ${san}`)).stdout.trim()).to.equal("ocfs2");
+    // With o2cb offline (ovs3), an existing OCFS2 volume cannot be checked and is refused, as on a real server.
+    const offline = await sh("ovs3", `mkfs.ocfs2 -N 2 -J size=4M -L again ${san} </dev/null`);
+    expect(offline.code).to.equal(1);
+    expect(offline.stderr).to.contain("mkfs.ocfs2: Unable to access cluster service while initializing the cluster");
+    expect((await sh("ovs3", `blkid -p -o value -s LABEL ${san}`)).stdout.trim()).to.equal("scratch");
   });
 
   it("umount undoes the mount; NFS from the lab's server mounts, another host is refused", async () => {
@@ -260,5 +322,20 @@ describe("lab: storage and cluster stand-ins", function () {
     expect((await sh("ovs1", "readlink /OVS/running_pool")).stdout.trim()).to.equal(`/OVS/${uuid}/running_pool`);
     expect((await sh("ovs1", "ls /OVS/running_pool/")).code).to.equal(0);
     expect((await sh("ovs1", "mount -t ocfs2")).stdout).to.contain(`on /OVS/${uuid} type ocfs2`);
+  });
+
+  it("an OCFS2 mount takes one of the volume's node slots: one more node than slots is refused like the kernel does", async () => {
+    const san = lab.info.storage.san[0].device;
+    const mk = await sh("ovs1", `mkfs.ocfs2 -x -N 1 -J size=4M -L oneslot ${san} </dev/null`);
+    expect(mk.code, mk.stdout + mk.stderr).to.equal(0);
+    for (const s of ["ovs1", "ovs2"]) expect((await sh(s, "mkdir -p /OVS/slots && service o2cb status")).stdout, s).to.contain("Online");
+    expect((await sh("ovs1", `mount -t ocfs2 ${san} /OVS/slots`)).code).to.equal(0);
+    const full = await sh("ovs2", `mount -t ocfs2 ${san} /OVS/slots`);
+    expect(full.code).to.equal(1);
+    expect(full.stderr).to.equal(`mount.ocfs2: Invalid argument while mounting ${san} on /OVS/slots. Check 'dmesg' for more information on this error.\n`);
+    expect((await sh("ovs2", "grep -c ' /OVS/slots ' /etc/mtab")).stdout.trim()).to.equal("0");
+    // The slot is free again once ovs1 unmounts.
+    expect((await sh("ovs1", "umount /OVS/slots")).code).to.equal(0);
+    expect((await sh("ovs2", `mount -t ocfs2 ${san} /OVS/slots && umount /OVS/slots`)).code).to.equal(0);
   });
 });

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import {
   CommandArgumentError, blkidFull, blkidProbe, iscsiDiscovery, iscsiLogin, iscsiLogout, iscsiNodeDelete, iscsiNodes,
   iscsiSessions, mkfsOcfs2, mountCmd, mountedOcfs2Detect, mountedOcfs2Full, partitionDevice, readFile, sfdiskOnePartition,
+  blkidLowLevel, sfdiskDump, sfdiskAppendOnePartition,
   umountCmd,
 } from "../../provider/commands";
 
@@ -119,5 +120,27 @@ describe("commands: mount", () => {
     rejects(() => mountCmd({ source: "/dev/sdb1", mountPoint: "OVS", fsType: "ocfs2" }), "mountPoint");
     rejects(() => mountCmd({ source: "/dev/sdb1", mountPoint: "/OVS", fsType: "-t" }), "fsType");
     rejects(() => umountCmd("-a"), "mountPoint");
+  });
+});
+
+describe("commands: probing and partitioning without rewriting", () => {
+  it("blkid -p probes the whole disk or the extent a table entry names", () => {
+    expect(blkidLowLevel("/dev/sdb")).to.deep.equal(["blkid", "-p", "-o", "export", "/dev/sdb"]);
+    expect(blkidLowLevel("/dev/sdb", { offset: 4096 * 512, size: 65536 * 512 })).to.deep.equal(
+      ["blkid", "-p", "-o", "export", "-O", "2097152", "-S", "33554432", "/dev/sdb"]);
+    rejects(() => blkidLowLevel("/dev/sdb", { offset: -1, size: 1 }), "offset");
+    rejects(() => blkidLowLevel("-p"), "device");
+  });
+
+  it("sfdisk -d reads the table; --append adds a partition under the same identifier", () => {
+    expect(sfdiskDump("/dev/sdb")).to.deep.equal(["sfdisk", "-d", "/dev/sdb"]);
+    expect(sfdiskAppendOnePartition("/dev/sdb")).to.deep.equal({ argv: ["sfdisk", "--append", "/dev/sdb"], stdin: ",,83\n" });
+    rejects(() => sfdiskDump("/dev/../etc/passwd"), "disk");
+  });
+
+  it("mkfs.ocfs2 -x (no prompt) is separate from -F (no cluster check)", () => {
+    const argv = mkfsOcfs2({ device: "/dev/sdb1", label: "ovsroot", noPrompt: true });
+    expect(argv).to.include("-x").and.to.not.include("-F");
+    expect(mkfsOcfs2({ device: "/dev/sdb1", label: "ovsroot" })).to.not.include("-x");
   });
 });

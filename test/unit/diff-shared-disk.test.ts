@@ -35,6 +35,8 @@ describe("diff: SharedDisk", () => {
     ["label", (n) => (n.format.label = "other"), "replace"],
     ["partition", (n) => (n.partition = false), "replace"],
     ["overwrite turned on", (n) => (n.overwrite = true), "replace"],
+    // Checked by up against the disk: the recorded volume is kept, another one the disk does not hold is refused.
+    ["adoptVolume", (n) => (n.adoptVolume = "D9C10F2575FA4B71B3BCC2037EB7D87E"), "update"],
     ["kind", (n) => (n.kind = "san"), "replace"],
   ];
   for (const [what, change, kind] of table) {

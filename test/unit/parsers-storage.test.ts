@@ -3,7 +3,7 @@ import { readFileSync } from "fs";
 import { join } from "path";
 import {
   ParseError, addedPartitions, parseBlkid, parseBlkidType, parseMkfsOcfs2Output, parseMountedOcfs2Detect,
-  parseMountedOcfs2Full, parseProcPartitions,
+  parseMountedOcfs2Full, parseProcPartitions, parseBlkidExport, parseSfdiskDump, isNoPartitionTable,
 } from "../../provider/parsers";
 
 const sample = (name: string): string => readFileSync(join(__dirname, "../../../test/fixtures/samples", name), "utf8");
@@ -123,5 +123,67 @@ describe("parsers: mkfs.ocfs2 output", () => {
     expect(mounted.outcome).to.equal("device-mounted");
     expect(mounted.messages[0]).to.contain("/dev/sdb1");
     expect(parseMkfsOcfs2Output(sample("mkfs-ocfs2-1.8-label-too-long.stderr"), 1).outcome).to.equal("label-too-long");
+  });
+});
+
+describe("parsers: mkfs.ocfs2 1.8.7 as captured here (no o2cb on the build machine)", () => {
+  it("an existing volume without -F: the cluster check cannot run", () => {
+    const r = parseMkfsOcfs2Output(sample("mkfs-ocfs2-1.8.7-existing-no-cluster.stdout") + sample("mkfs-ocfs2-1.8.7-existing-no-cluster.stderr"), 1);
+    expect(r).to.include({ outcome: "cluster-unavailable", overwroteExisting: true });
+    expect(r.messages).to.deep.equal(["mkfs.ocfs2: Unable to access cluster service while initializing the cluster"]);
+  });
+  it("with -F the prompt reads EOF and aborts; over ext4 it formats without asking", () => {
+    const f = parseMkfsOcfs2Output(sample("mkfs-ocfs2-1.8.7-existing-force-eof.stdout") + sample("mkfs-ocfs2-1.8.7-existing-force-eof.stderr"), 1);
+    expect(f).to.include({ outcome: "overwrite-refused", overwroteExisting: true });
+    const ext4 = parseMkfsOcfs2Output(sample("mkfs-ocfs2-1.8.7-over-ext4.stdout") + sample("mkfs-ocfs2-1.8.7-over-ext4.stderr"), 0);
+    expect(ext4).to.include({ outcome: "success", overwroteExisting: false, nodeSlots: 2 });
+  });
+  it("a volume mounted on another node (check.c's wording)", () => {
+    const r = parseMkfsOcfs2Output("Overwriting existing ocfs2 partition.\nmkfs.ocfs2: Trylock failed while locking the cluster\nThis volume appears to be in use in the cluster.\n", 1);
+    expect(r.outcome).to.equal("in-use-in-cluster");
+  });
+});
+
+describe("parsers: blkid -p -o export (util-linux 2.38.1)", () => {
+  it("reads a partition table, a file system at an offset, an LVM PV (escaped space) and OCFS2", () => {
+    expect(parseBlkidExport(sample("blkid-2.38.1-p-export-dos-table.txt"), 0)).to.deep.equal({ kind: "found", tags: { PTUUID: "2417ee0f", PTTYPE: "dos" } });
+    const ext4 = parseBlkidExport(sample("blkid-2.38.1-p-export-ext4-at-offset.txt"), 0);
+    expect(ext4.kind === "found" && ext4.tags).to.deep.include({ TYPE: "ext4", LABEL: "userdata", UUID: "e06659e5-108e-4bf6-9f9a-ba0c2deb552d", USAGE: "filesystem" });
+    const pv = parseBlkidExport(sample("blkid-2.38.1-p-export-lvm2.txt"), 0);
+    expect(pv.kind === "found" && pv.tags).to.deep.include({ TYPE: "LVM2_member", VERSION: "LVM2 001", USAGE: "raid" });
+    const o = parseBlkidExport(sample("blkid-2.38.1-p-export-ocfs2.txt"), 0);
+    expect(o.kind === "found" && o.tags).to.deep.include({ TYPE: "ocfs2", LABEL: "ovsroot", UUID: "d9c10f25-75fa-4b71-b3bc-c2037eb7d87e" });
+  });
+  it("exit 2 is nothing, 8 ambivalent, anything else an error (never 'empty')", () => {
+    expect(parseBlkidExport("", 2)).to.deep.equal({ kind: "nothing" });
+    expect(parseBlkidExport("", 8, "blkid: ambivalent result").kind).to.equal("ambivalent");
+    expect(() => parseBlkidExport("", 4, "blkid: invalid option -- 'p'")).to.throw(ParseError, /exit code 4.*invalid option/);
+    expect(() => parseBlkidExport("DEVNAME=/dev/sdb\n", 0)).to.throw(ParseError, /no tags/);
+    expect(() => parseBlkidExport("garbage\n", 0)).to.throw(ParseError, /NAME=value/);
+  });
+});
+
+describe("parsers: sfdisk -d (util-linux 2.38.1, and the EL5-era layout)", () => {
+  it("reads a DOS table: identifier, entries in sectors", () => {
+    expect(parseSfdiskDump(sample("sfdisk-2.38.1-d-dos.txt"))).to.deep.equal({
+      label: "dos", id: "0x2417ee0f", sectorSize: 512,
+      entries: [{ number: 1, node: "/dev/loop0p1", start: 4096, size: 65536, type: "83" }],
+    });
+  });
+  it("reads a GPT table (uuid= fields ignored)", () => {
+    const t = parseSfdiskDump(sample("sfdisk-2.38.1-d-gpt.txt"));
+    expect(t.label).to.equal("gpt");
+    expect(t.id).to.equal("3A60E6BC-438A-2B4E-831A-96258D1D5AFD");
+    expect(t.entries.map((e) => [e.number, e.start, e.size])).to.deep.equal([[1, 2048, 65536], [2, 67584, 61440]]);
+  });
+  it("reads the pre-2.26 layout (Id=, unused slots of size 0 left out; written after the old sfdisk(8) page, not captured)", () => {
+    const old = "# partition table of /dev/sdb\nunit: sectors\n\n/dev/sdb1 : start=       63, size=  2088387, Id=83\n/dev/sdb2 : start=        0, size=        0, Id= 0\n";
+    expect(parseSfdiskDump(old)).to.deep.equal({ sectorSize: 512, entries: [{ number: 1, node: "/dev/sdb1", start: 63, size: 2088387, type: "83" }] });
+  });
+  it("knows sfdisk's 'no table' refusal and rejects what it cannot read", () => {
+    expect(isNoPartitionTable(sample("sfdisk-2.38.1-d-no-table.stderr"))).to.equal(true);
+    expect(() => parseSfdiskDump("")).to.throw(ParseError, /no header/);
+    expect(() => parseSfdiskDump("label: dos\n/dev/sdb1 : start=x, size=1\n")).to.throw(ParseError);
+    expect(() => parseSfdiskDump("label: dos\nunit: cylinders\n")).to.throw(ParseError, /unit/);
   });
 });

@@ -56,6 +56,9 @@ describe("schemas: SharedDisk", () => {
     ["mount point relative", iscsi({ mountPoint: "OVS/remote" }), "mountPoint", /absolute path.*got "OVS\/remote"/],
     ["mount point with ..", iscsi({ mountPoint: "/OVS/../etc" }), "mountPoint", /no '\.' or '\.\.' segment/],
     ["overwrite not boolean", iscsi({ overwrite: "yes" }), "overwrite", /true or false; got "yes"/],
+    ["adoptVolume not a UUID", iscsi({ adoptVolume: "ovsroot" }), "adoptVolume", /OCFS2 volume UUID: 32 hex digits.*got "ovsroot"/],
+    ["adoptVolume with 31 digits", iscsi({ adoptVolume: "D9C10F2575FA4B71B3BCC2037EB7D87" }), "adoptVolume", /32 hex digits/],
+    ["adoptVolume on nfs", { kind: "nfs", export: "fs:/OVS", adoptVolume: "D9C10F2575FA4B71B3BCC2037EB7D87E", servers: [server("ovs1", "192.0.2.11")] }, "adoptVolume", /not a known property/],
     ["unknown property", iscsi({ mountpoint: "/OVS" }), "mountpoint", /not a known property; got "\/OVS"/],
     ["kind", { kind: "fc" }, "kind", /iscsi, san, nfs; got "fc"/],
     ["san device outside /dev", { kind: "san", device: "/tmp/disk", servers: [server("ovs1", "192.0.2.11")] }, "device", /under \/dev\/.*got "\/tmp\/disk"/],
@@ -70,6 +73,14 @@ describe("schemas: SharedDisk", () => {
       expect(f!.reason).to.match(reason);
     });
   }
+
+  it("accepts adoptVolume as mounted.ocfs2 prints it or as blkid does", () => {
+    for (const u of ["D9C10F2575FA4B71B3BCC2037EB7D87E", "d9c10f25-75fa-4b71-b3bc-c2037eb7d87e"]) {
+      const r = checkSharedDisk({}, iscsi({ adoptVolume: u }));
+      expect(r.failures).to.deep.equal([]);
+      expect((r.inputs as Record<string, unknown>).adoptVolume).to.equal(u);
+    }
+  });
 
   it("reports every failure at once", () => {
     const r = checkSharedDisk({}, iscsi({ portal: { address: "x", port: 0 }, format: { nodeSlots: 0, blockSize: 3 }, servers: [server("ovs1", "1.2.3.4"), server("ovs1", "1.2.3.5")] }));

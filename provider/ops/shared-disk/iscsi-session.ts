@@ -4,6 +4,7 @@ import { iscsiDiscovery, iscsiLogin, iscsiLogout, iscsiNodeDelete, iscsiNodes } 
 import { iscsiExitMeaning, IscsiTarget, parseIscsiDiscovery, parseIscsiNodes } from "../../parsers";
 import { run } from "../../runtime/remote";
 import type { ServerEndpoint } from "../../ssh";
+import { step } from "./step";
 
 /** `address:port` as iscsiadm's -p takes it (IPv6 in brackets). */
 export function portalOf(address: string, port: number): string {
@@ -11,7 +12,7 @@ export function portalOf(address: string, port: number): string {
 }
 
 async function nodeRecords(server: ServerEndpoint): Promise<IscsiTarget[]> {
-  const r = await run(server, iscsiNodes(), { okCodes: [0, 21] });
+  const r = await step("listing iSCSI node records (iscsiadm -m node)", server, () => run(server, iscsiNodes(), { okCodes: [0, 21] }));
   return r.code === 21 ? [] : parseIscsiNodes(r.stdout);
 }
 
@@ -24,7 +25,7 @@ export async function ensureNodeRecords(server: ServerEndpoint, portal: string, 
   const records = (await nodeRecords(server)).filter((t) => t.portal === portal);
   const settled = targets.every((iqn) => records.some((r) => r.iqn === iqn)) && records.every((r) => targets.includes(r.iqn));
   if (settled) return false;
-  const found = parseIscsiDiscovery((await run(server, iscsiDiscovery(portal), { write: true })).stdout);
+  const found = parseIscsiDiscovery((await step(`iSCSI discovery on ${portal}`, server, () => run(server, iscsiDiscovery(portal), { write: true }))).stdout);
   const missing = targets.filter((iqn) => !found.some((t) => t.iqn === iqn));
   if (missing.length > 0) {
     throw new Error(
@@ -33,19 +34,19 @@ export async function ensureNodeRecords(server: ServerEndpoint, portal: string, 
   }
   for (const t of found) {
     if (targets.includes(t.iqn)) continue;
-    await run(server, iscsiNodeDelete(t.portal, t.tpgt, t.iqn), { okCodes: [0, 21], write: true });
+    await step(`deleting the node record of ${t.iqn}`, server, () => run(server, iscsiNodeDelete(t.portal, t.tpgt, t.iqn), { okCodes: [0, 21], write: true }));
   }
   return true;
 }
 
 /** Logs in to a target; "session exists" (15) counts as done. Returns true when a new session was made. */
 export async function loginTarget(server: ServerEndpoint, portal: string, iqn: string): Promise<boolean> {
-  const r = await run(server, iscsiLogin(portal, iqn), { okCodes: [0, 15], write: true });
+  const r = await step(`iSCSI login to ${iqn}`, server, () => run(server, iscsiLogin(portal, iqn), { okCodes: [0, 15], write: true }));
   return iscsiExitMeaning(r.code ?? -1, "login").satisfied && r.code === 0;
 }
 
 /** Logs out of a target (no session is fine) and removes its node record (none is fine). */
 export async function detachTarget(server: ServerEndpoint, portal: string, iqn: string): Promise<void> {
-  await run(server, iscsiLogout(portal, iqn), { okCodes: [0, 21], write: true });
-  await run(server, iscsiNodeDelete(portal, undefined, iqn), { okCodes: [0, 21], write: true });
+  await step(`iSCSI logout of ${iqn}`, server, () => run(server, iscsiLogout(portal, iqn), { okCodes: [0, 21], write: true }));
+  await step(`deleting the node record of ${iqn}`, server, () => run(server, iscsiNodeDelete(portal, undefined, iqn), { okCodes: [0, 21], write: true }));
 }

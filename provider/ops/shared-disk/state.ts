@@ -18,6 +18,10 @@ export interface SharedDiskFacts {
   volumeLabel?: string;
   /** True when this resource formatted the volume, false when it adopted one already there. */
   formatted: boolean;
+  /** The disk identifier of the partition table this resource wrote (a create cut before mkfs resumes on it). */
+  partitionTableId?: string;
+  /** Server -> the directories this resource created for the mount point (outermost first); destroy removes them. */
+  createdDirs: Record<string, string[]>;
   /** Servers where the disk is mounted at mountPoint with its fstab line. */
   mountedOn: string[];
   /** Servers that did not answer at the last read (kept as they were); empty after a create or update. */
@@ -32,6 +36,13 @@ export type SharedDiskState = KnownSharedDiskInputs & SharedDiskFacts;
 function record(v: unknown): Record<string, string> {
   if (v === null || typeof v !== "object" || Array.isArray(v)) return {};
   return Object.fromEntries(Object.entries(v).filter(([, x]) => typeof x === "string")) as Record<string, string>;
+}
+
+function dirLists(v: unknown): Record<string, string[]> {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) return {};
+  const out: Record<string, string[]> = {};
+  for (const [k, x] of Object.entries(v)) if (Array.isArray(x)) out[k] = x.filter((d): d is string => typeof d === "string" && d.startsWith("/"));
+  return out;
 }
 
 /** A list of server inputs from state, tolerating any shape. */
@@ -63,6 +74,8 @@ export function factsOf(props: Record<string, unknown> | undefined): SharedDiskF
     ...(typeof p.devicePath === "string" ? { devicePath: p.devicePath } : {}),
     ...(typeof p.volumeUuid === "string" ? { volumeUuid: p.volumeUuid } : {}),
     ...(typeof p.volumeLabel === "string" ? { volumeLabel: p.volumeLabel } : {}),
+    ...(typeof p.partitionTableId === "string" ? { partitionTableId: p.partitionTableId } : {}),
+    createdDirs: dirLists(p.createdDirs),
     formatted: p.formatted === true,
     mountedOn: Array.isArray(p.mountedOn) ? p.mountedOn.filter((x): x is string => typeof x === "string") : [],
     unreachableServers: [],
