@@ -30,7 +30,7 @@ describe("without the Pulumi CLI and without Go", () => {
     expect(r.status).to.equal(3);
     expect(r.stdout).to.equal("");
     expect(r.stderr.trim().split("\n")).to.deep.equal([
-      "the Pulumi CLI is not installed and Go is missing to build it: install Pulumi (https://www.pulumi.com/docs/install/) or Go >= 1.26, then run scripts/setup",
+      "the Pulumi CLI is not installed and Go is missing to build it: install Pulumi (https://www.pulumi.com/docs/install/) or Go >= 1.26.6, then run scripts/setup",
     ]);
   });
 

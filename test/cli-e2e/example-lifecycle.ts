@@ -22,6 +22,8 @@ export interface CliExampleSpec {
   /** Resource names the example declares with the lab config. */
   resources: string[];
   full: boolean;
+  /** Run the repository's own Pulumi project (Pulumi.yaml, index.ts) with `storage` set to the example. */
+  repoProject?: boolean;
   /** Checks of the example's own storage after up; returns a directory on the volume (seen from ovs1) and on the host. */
   checkStorage(ctx: { lab: TestLab; sh: Sh; outputs: (name: string) => Promise<Record<string, unknown>> }): Promise<{ dataDir: string; hostDir: () => string }>;
 }
@@ -66,12 +68,16 @@ export function describeCliLifecycle(spec: CliExampleSpec): void {
       expect(r.error, `${r.command}:\n${r.stdout}\n${r.stderr}`).to.equal(undefined);
       return r;
     };
-    const setConfig = (opts: LabStackOptions = {}) => stack.setAllConfig(labStackConfig(lab.info, spec.example, { guests: GUESTS, timing: TIMING, ...opts }));
+    const setConfig = (opts: LabStackOptions = {}) =>
+      stack.setAllConfig({
+        ...labStackConfig(lab.info, spec.example, { guests: GUESTS, timing: TIMING, ...opts }),
+        ...(spec.repoProject ? { storage: { value: spec.example, secret: false } } : {}),
+      });
     const sameAll = () => Object.fromEntries(spec.resources.map((n) => [n, "same"]));
 
     before(async () => {
       // Fails (does not skip) with the one-line reason where the CLI is missing.
-      stack = await CliStack.create({ project: EXAMPLE_PROJECTS[spec.example], main: `dist/examples/${spec.example}/index.js`, env: {} });
+      stack = await CliStack.create({ project: EXAMPLE_PROJECTS[spec.example], main: `dist/examples/${spec.example}/index.js`, repoProject: spec.repoProject });
       lab = await startTestLab({ servers: 3, memoryMb: 2048 });
       sh = labShell(lab);
       tmp = fs.mkdtempSync(path.join(os.tmpdir(), `cli-e2e-${spec.example}-`));

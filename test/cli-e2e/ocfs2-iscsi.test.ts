@@ -1,4 +1,5 @@
-// examples/ocfs2-iscsi through the real Pulumi CLI: preview, up, destroy (the whole lifecycle runs for examples/nfs).
+// examples/ocfs2-iscsi through the real Pulumi CLI: preview, up, destroy (the whole lifecycle runs for examples/nfs),
+// as the repository's own Pulumi project runs it (Pulumi.yaml, index.ts, stack config `storage: ocfs2-iscsi`).
 import { expect } from "chai";
 import * as path from "path";
 import { describeCliLifecycle } from "./example-lifecycle";
@@ -7,6 +8,7 @@ describeCliLifecycle({
   example: "ocfs2-iscsi",
   resources: ["cluster-root-disk", "cluster", "pool", "web1", "web2", "db1"],
   full: false,
+  repoProject: true,
   async checkStorage({ lab, sh, outputs }) {
     // 9.2.1: one session to the chosen target on every server and only its node record; the new disk
     // partitioned and formatted once; 9.3.2: the volume is the cluster root, mounted on every server.

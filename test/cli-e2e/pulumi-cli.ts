@@ -54,10 +54,12 @@ export interface CliRun {
 }
 
 export interface CliStackOptions {
-  /** The Pulumi project name (stack config keys live under it). */
+  /** The Pulumi project name (stack config keys live under it); "ovm-ha" with `repoProject`. */
   project: string;
   /** The compiled program, relative to the repository, e.g. dist/examples/nfs/index.js. */
   main: string;
+  /** Use the repository's own Pulumi.yaml (name, runtime, main) instead of project and main. */
+  repoProject?: boolean;
   stack?: string;
   /** Environment for every CLI call (inherited by the language host and the dynamic-provider host). */
   env?: Record<string, string>;
@@ -95,11 +97,19 @@ export class CliStack {
     const home = path.join(dir, "pulumi-home");
     fs.mkdirSync(backend);
     fs.mkdirSync(home);
-    const main = path.relative(dir, path.join(PROJECT_DIR, opts.main));
-    fs.writeFileSync(
-      path.join(dir, "Pulumi.yaml"),
-      `name: ${opts.project}\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: ${main}\n`,
-    );
+    if (opts.repoProject) {
+      // The repository's Pulumi.yaml as it is, its `main` made relative to this directory.
+      const text = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8");
+      const main = /^main: (\S+)$/m.exec(text)?.[1];
+      if (!main) throw new Error("Pulumi.yaml has no main");
+      fs.writeFileSync(path.join(dir, "Pulumi.yaml"), text.replace(/^main: \S+$/m, `main: ${path.relative(dir, path.join(PROJECT_DIR, main))}`));
+    } else {
+      const main = path.relative(dir, path.join(PROJECT_DIR, opts.main));
+      fs.writeFileSync(
+        path.join(dir, "Pulumi.yaml"),
+        `name: ${opts.project}\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: ${main}\n`,
+      );
+    }
     const env: Record<string, string> = {
       PULUMI_HOME: home,
       PULUMI_CONFIG_PASSPHRASE: crypto.randomBytes(16).toString("hex"),
