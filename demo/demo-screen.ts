@@ -57,6 +57,11 @@ export class DemoScreen {
     this.out.write(`${this.clock()} ${s}\n`);
   }
 
+  /** Another program's output (the Pulumi CLI's), indented under the step. */
+  output(text: string): void {
+    for (const l of text.replace(/\s+$/, "").split("\n")) this.out.write(`        ${this.paint("2", "│")} ${l}\n`);
+  }
+
   fail(s: string): void {
     this.out.write(`${this.clock()} ${this.paint("31", "✘")} ${s}\n`);
   }

@@ -3,7 +3,6 @@
 // crashes with guests on it (detection, fencing, restarts elsewhere), another is shut down as planned (its guests
 // migrate live), then the split-brain checker's verdict and a summary. Cleans up on exit and on Ctrl-C; exits
 // non-zero when anything failed.
-import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -18,7 +17,7 @@ import { Watchdog } from "../watchdog/daemon/watchdog";
 import { parseWatchdogConfig } from "../watchdog/daemon/config";
 import type { LogLine } from "../watchdog/core/types";
 import { DemoScreen } from "./demo-screen";
-import { pulumiCliEnv, pulumiCliSteps, pulumiOnPath, runCliStep } from "./pulumi-cli";
+import { CliStack, locatePulumi } from "../test/cli-e2e/pulumi-cli";
 import { sleep, waitFor } from "../test/support/wait-for";
 
 const PROJECT_DIR = path.resolve(__dirname, "../..");
@@ -35,6 +34,7 @@ const GUESTS = [
 
 
 interface Resources {
+  cli?: CliStack;
   labDir?: string;
   info?: LabInfo;
   tmp?: string;
@@ -46,6 +46,11 @@ async function cleanup(r: Resources, screen: DemoScreen): Promise<void> {
     const wd = r.wd;
     r.wd = undefined;
     await wd.stop().catch(() => undefined);
+  }
+  if (r.cli) {
+    const cli = r.cli;
+    r.cli = undefined;
+    await cli.remove().catch(() => undefined);
   }
   if (r.labDir) {
     const dir = r.labDir;
@@ -71,29 +76,39 @@ async function main(screen: DemoScreen, res: Resources): Promise<boolean> {
 
   // --- apply the NFS example -------------------------------------------------------------------------------
   const stackConfig = labStackConfig(info, "nfs", { guests: GUESTS, timing: TIMING });
-  const useCli = process.env.OVM_HA_DEMO_ENGINE === "harness" ? false : await pulumiOnPath();
+  // The real Pulumi CLI where it is on PATH or was built by scripts/setup; else the engine harness, said in one line.
+  let cliMissing: string | undefined;
+  if (process.env.OVM_HA_DEMO_ENGINE === "harness") cliMissing = "OVM_HA_DEMO_ENGINE=harness";
+  else {
+    try {
+      locatePulumi();
+    } catch (e) {
+      cliMissing = (e as Error).message;
+    }
+  }
   let clusterRoot: string;
   let placement: Record<string, string>;
-  if (useCli) {
-    screen.note("the Pulumi CLI is installed: `pulumi up` applies examples/nfs, with a local state backend in a temporary directory");
-    const cwd = path.join(PROJECT_DIR, "examples", "nfs");
-    const backend = path.join(res.tmp, "pulumi-backend");
-    fs.mkdirSync(backend, { recursive: true });
-    const env = pulumiCliEnv(backend, crypto.randomBytes(16).toString("hex"));
-    const steps = pulumiCliSteps("demo", stackConfig);
-    for (const step of steps.setup) await runCliStep(step, { cwd, env });
+  if (!cliMissing) {
+    screen.step("creating the stack: pulumi login file://..., pulumi config set (the SSH key with --secret, on stdin)");
+    const cli = await CliStack.create({ project: EXAMPLE_PROJECTS.nfs, main: "dist/examples/nfs/index.js", stack: "demo" });
+    res.cli = cli;
+    await cli.setAllConfig(stackConfig);
+    screen.done(`stack ${cli.name} of ${EXAMPLE_PROJECTS.nfs} on a local backend (${cli.binDir}/pulumi)`);
     screen.step("pulumi preview (examples/nfs)");
-    await runCliStep(steps.preview, { cwd, env });
-    screen.done("preview done");
+    const plan = await cli.preview();
+    if (plan.error) throw new Error(`pulumi preview failed:\n${plan.stdout}\n${plan.stderr}`);
+    // The CLI's progress lines ("@ previewing update....") are for a live terminal only.
+    screen.output(plan.stdout.split("\n").filter((l) => !l.startsWith("@ ")).join("\n"));
+    screen.done(`preview: ${Object.values(plan.byName()).filter((op) => op === "create").length} to create, nothing run on the servers`);
     screen.step("pulumi up");
-    const t0 = Date.now();
-    await runCliStep(steps.up, { cwd, env });
-    const outputs = JSON.parse(await runCliStep(steps.outputs, { cwd, env })) as { clusterRoot: string; guests: Record<string, string> };
+    const up = await cli.up();
+    if (up.error) throw new Error(`pulumi up failed:\n${up.stdout}\n${up.stderr}`);
+    const outputs = (await cli.stackOutputs()) as { clusterRoot: string; guests: Record<string, string> };
     clusterRoot = outputs.clusterRoot;
     placement = outputs.guests;
-    screen.done(`up in ${((Date.now() - t0) / 1000).toFixed(1)} s; cluster root ${clusterRoot}; guests ${GUESTS.map((g) => `${g.name}@${placement[g.name]}`).join(", ")}`);
+    screen.done(`up: ${Object.values(up.byName()).filter((op) => op === "create").length} created in ${(up.ms / 1000).toFixed(1)} s; cluster root ${clusterRoot}; guests ${GUESTS.map((g) => `${g.name}@${placement[g.name]}`).join(", ")}`);
   } else {
-    screen.note("the Pulumi CLI is not installed: the example's providers are driven through the SDK's own dynamic-provider host, as `pulumi up` would");
+    screen.note(`${cliMissing}: the demo drives the example's providers through the SDK's own dynamic-provider host instead, as pulumi up would`);
     const stack = new Stack({ project: EXAMPLE_PROJECTS.nfs, projectDir: PROJECT_DIR, stateFile: path.join(res.tmp, "state.json") });
     for (const [k, v] of Object.entries(stackConfig)) stack.setConfig(k, v.value, { secret: v.secret });
     screen.step("pulumi preview (examples/nfs)");

@@ -1,0 +1,110 @@
+// Benchmark: a 16-server pool with 64 HA guests through the real Pulumi CLI (Automation API, local backend):
+// first up, no-change up, refresh, destroy; then the same pool through the engine harness (bench/pool-apply.ts, run
+// as a child process on its own lab in this same run), and both sets of figures side by side. Counters come from
+// the dynamic-provider host itself (OVM_HA_RUN_STATS_FILE, see bench/pool-apply.ts): one host process serves one
+// CLI run, so its last write is the run's total; a run that ran no provider operation writes none.
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { startTestLab } from "../test/support/lab";
+import { formatClusterConf } from "../provider/parsers";
+import { CliStack, PROJECT_DIR } from "../test/cli-e2e/pulumi-cli";
+
+const SERVERS = Number(process.env.BENCH_SERVERS || 16);
+const GUESTS = Number(process.env.BENCH_GUESTS || 64);
+
+interface RunStats {
+  counters: { commands: number; writes: number };
+  servers: Record<string, { connectionsOpened: number; commandsRun: number }>;
+}
+
+async function cliPath(): Promise<string[]> {
+  const lines: string[] = [];
+  const say = (l: string) => {
+    lines.push(l);
+    console.log(l);
+  };
+  const lab = await startTestLab({ servers: SERVERS, memoryMb: 4096 });
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cli-pool-bench-"));
+  const statsFile = path.join(tmp, "run-stats.json");
+  let stack: CliStack | undefined;
+  try {
+    // The same preparation as bench/pool-apply.ts: cluster.conf, o2cb online and the cluster root on every server.
+    const conf = formatClusterConf({
+      cluster: { name: "ocfs2", nodeCount: SERVERS, heartbeatMode: "local" },
+      nodes: lab.info.servers.map((s, i) => ({ name: s.name, number: i, ipAddress: s.address, ipPort: 7777, cluster: "ocfs2" })),
+    });
+    let root = "";
+    await Promise.all(
+      lab.info.servers.map(async (s) => {
+        const r = await lab.inServer(s.name, ["sh", "-c", `mkdir -p /etc/ocfs2 && cat > /etc/ocfs2/cluster.conf <<'EOF2'\n${conf}EOF2\nservice o2cb online ocfs2 >/dev/null && /usr/lib/ovs/ovs-makerepo ${lab.info.storage.nfs.export} C "pool root"`]);
+        if (r.code !== 0) throw new Error(`${s.name}: ${r.stderr}`);
+        root = /mounted at (\S+)/.exec(r.stdout)![1];
+      }),
+    );
+    stack = await CliStack.create({ project: "pool-bench", main: "dist/bench/cli-pool-program.js", stack: "bench", env: { OVM_HA_RUN_STATS_FILE: statsFile } });
+    await stack.setAllConfig({
+      servers: { value: JSON.stringify(lab.info.servers.map((s) => ({ name: s.name, address: s.address }))), secret: false },
+      guests: { value: String(GUESTS), secret: false },
+      clusterRoot: { value: root, secret: false },
+      sshKnownHosts: { value: lab.info.knownHostsPath, secret: false },
+      sshPrivateKey: { value: fs.readFileSync(lab.info.privateKeyPath, "utf8"), secret: true },
+    });
+    const s = stack;
+    const runOnce = async (label: string, op: "up" | "refresh" | "destroy") => {
+      fs.rmSync(statsFile, { force: true });
+      const r = op === "up" ? await s.up() : op === "refresh" ? await s.refresh() : await s.destroy();
+      if (r.error) throw new Error(`${label}: ${r.error.slice(0, 3000)}`);
+      const st: RunStats = fs.existsSync(statsFile) ? JSON.parse(fs.readFileSync(statsFile, "utf8")) : { counters: { commands: 0, writes: 0 }, servers: {} };
+      const conns = lab.info.servers.map((x) => st.servers[x.name]?.connectionsOpened ?? 0);
+      say(
+        `CLI ${label}: ${(r.ms / 1000).toFixed(1)} s wall; changes ${JSON.stringify(r.changes)}; SSH connections per server min/max ` +
+          `${Math.min(...conns)}/${Math.max(...conns)} (${conns.length} servers); remote commands ${st.counters.commands}; remote writes ${st.counters.writes}`,
+      );
+    };
+    say(`CLI path: lab of ${SERVERS} servers, ${GUESTS} guests of 256 MB, Pulumi CLI in ${s.binDir}`);
+    await runOnce("first up", "up");
+    let running = 0;
+    for (const x of lab.info.servers) running += Number((await lab.inServer(x.name, ["sh", "-c", "xm list | tail -n +3 | wc -l"])).stdout.trim());
+    say(`CLI guests running on the lab: ${running}`);
+    await runOnce("no-change up", "up");
+    await runOnce(`refresh (read of ${GUESTS + 1} resources)`, "refresh");
+    await runOnce("destroy", "destroy");
+    const check = await lab.check();
+    say(`CLI split-brain check: ${check.ok ? "ok" : check.report}`);
+  } finally {
+    await stack?.remove();
+    await lab.down();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  return lines;
+}
+
+/** bench/pool-apply.ts as a child process (its own lab): its figure lines. */
+function harnessPath(): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(PROJECT_DIR, "dist", "bench", "pool-apply.js")], { stdio: ["ignore", "pipe", "inherit"], env: process.env });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      process.stdout.write(d);
+    });
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolve(out.trim().split("\n")) : reject(new Error(`bench/pool-apply.js exited ${code}`))));
+  });
+}
+
+async function main(): Promise<void> {
+  const cli = await cliPath();
+  console.log("\nSDK-host path (engine harness, bench/pool-apply.ts), same run:");
+  const harness = await harnessPath();
+  console.log("\nSide by side:");
+  for (const l of cli) console.log(`  ${l}`);
+  for (const l of harness) console.log(`  harness ${l}`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
