@@ -8,7 +8,7 @@ import { parseVmCfg, parseXmCreate, parseXmError } from "../parsers";
 import { xmCreate, xmDestroy, xmShutdown } from "../commands";
 import { PartialFailureError } from "../runtime/init-failed";
 import { ensureFile, run } from "../runtime/remote";
-import { ServerEndpoint, shellWithArgs } from "../ssh";
+import { isCredentialFailure, ServerEndpoint, shellWithArgs } from "../ssh";
 import { cfgPath, generatedMac, guestDir, haRecordPath, imagePath, renderGuestRecord, renderGuestVmCfg } from "./guest/guest-files";
 import { placeGuest } from "./guest/placement";
 import { freeMemory, invalidate, reserve, snapshot, Snapshot, withPlacementLock } from "./guest/pool-view";
@@ -57,6 +57,9 @@ function findGuest(snap: Snapshot, servers: ServerEndpoint[], name: string): Whe
   const w: Where = { unreachable: [] };
   for (const s of servers) {
     const p = snap.probes.get(s.name);
+    // Only the network makes a server unreachable: refused credentials or a changed host key stop here, before
+    // anything is changed (never "it may run there").
+    if (p instanceof Error && isCredentialFailure(p)) throw p;
     if (!p || p instanceof Error) {
       w.unreachable.push(s.name);
       continue;

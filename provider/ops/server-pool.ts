@@ -6,8 +6,8 @@ import { isUnknown } from "../schemas/common";
 import { checkServerPool, KnownServerPoolInputs, parseServerPoolInputs } from "../schemas/server-pool";
 import { diffServerPool } from "../diff/server-pool";
 import { PartialFailureError } from "../runtime/init-failed";
-import { onEachServer, removeFile } from "../runtime/remote";
-import type { ServerEndpoint } from "../ssh";
+import { connectAll, onEachServer, removeFile, unreachableOnly } from "../runtime/remote";
+import { isCredentialFailure, ServerEndpoint } from "../ssh";
 import { evacuate, Move } from "./server-pool/evacuate";
 import { buildPoolRecord, poolRecordPath, readPoolRecord, renderPoolRecord, writePoolRecord } from "./server-pool/pool-record";
 import { endpointOf, KnownServer, poolServers } from "./server-pool/pool-servers";
@@ -147,6 +147,8 @@ export async function update(id: string, olds: Bag, news: Bag): Promise<pulumi.d
   const oldFacts = Array.isArray(olds.servers) ? (olds.servers as ServerFacts[]) : [];
   return withRunStats([...names(p), ...removed.map((s) => s.name)], async () => {
     const master = endpointOf(p.master);
+    // Every server involved must accept us before any is changed.
+    await connectAll(`server pool ${p.name}`, [...newServers, ...removed].map(endpointOf));
     if (added.length === 0 && removed.length === 0) {
       // HA flag, timing or fencing: the record only (the watchdog reloads it; no restart).
       const { generation } = await writePoolRecord(master, poolRecordPath(p.clusterRoot), p);
@@ -188,7 +190,13 @@ export async function read(id: string, props: Bag): Promise<pulumi.dynamic.ReadR
     const recordPath = poolRecordPath(p.clusterRoot);
     const out: Bag = { ...props };
     // Facts of servers that do not answer are kept as they were: a server down is not a change of the pool.
-    const probes = await Promise.all(servers.map((s) => probeServer(endpointOf(s)).catch(() => undefined)));
+    const settled = await Promise.allSettled(servers.map((s) => probeServer(endpointOf(s))));
+    // Only the network makes a server unreachable: refused credentials or a changed host key fail the read.
+    unreachableOnly(
+      `reading server pool ${String(p.name)}`,
+      settled.flatMap((r, i) => (r.status === "rejected" ? [{ server: servers[i].name, error: r.reason }] : [])),
+    );
+    const probes = settled.map((r) => (r.status === "fulfilled" ? r.value : undefined));
     const oldFacts = Array.isArray(props.servers) ? (props.servers as ServerFacts[]) : [];
     out.servers = servers.map((s, i) => {
       const pr = probes[i];
@@ -208,6 +216,7 @@ export async function read(id: string, props: Bag): Promise<pulumi.dynamic.ReadR
         out.recordInSync = expected === renderPoolRecord(record);
       }
     } catch (e) {
+      if (isCredentialFailure(e)) throw e;
       // Master unreachable: the record cannot be read; keep what state says.
       out.recordReadError = reasonOf(e);
     }
@@ -219,6 +228,7 @@ export async function delete_(id: string, props: Bag): Promise<void> {
   const p = pickInputs(props) as unknown as Inputs;
   const servers = poolServers({ master: p.master, members: (p.members as KnownServer[]) ?? [] }).map(endpointOf);
   await withRunStats(servers.map((s) => s.name), async () => {
+    await connectAll(`deleting server pool ${String(p.name)}`, servers);
     // The Guests of the pool depend on it and are deleted first; repositories and cluster.conf belong to the
     // Cluster. The pool's own traces are the record and the hooks.
     if (p.clusterRoot) await removeFile(endpointOf(p.master), poolRecordPath(p.clusterRoot));
