@@ -258,6 +258,14 @@ export async function read(id: string, props: Bag): Promise<pulumi.dynamic.ReadR
   });
 }
 
+/** Whether `xm list NAME` on the server lists the guest now. */
+async function isListedOn(on: ServerEndpoint, name: string): Promise<boolean> {
+  const r = await run(on, ["xm", "list", name], { okCodes: [0, 1, 2, 3] });
+  if (r.code === 0) return true;
+  if (parseXmError(r.stderr + r.stdout)?.kind === "no-such-domain") return false;
+  throw new Error(`guest ${name}: xm list ${name} on ${on.name} failed: ${(r.stderr || r.stdout).trim().split("\n").slice(-1)[0]}`);
+}
+
 /** Waits until the guest is no longer listed on the server, up to deadline; true when gone. */
 async function waitGone(on: ServerEndpoint, name: string, deadlineMs: number): Promise<boolean> {
   const until = Date.now() + deadlineMs;
@@ -272,8 +280,16 @@ async function waitGone(on: ServerEndpoint, name: string, deadlineMs: number): P
 export async function delete_(id: string, props: Bag): Promise<void> {
   const c = context(props);
   await withRunStats(c.servers.map((s) => s.name), async () => {
-    const snap = await snapshot(c.key, c.servers, 0);
-    const where = findGuest(snap, c.servers, c.g.name);
+    // The pool's shared probe (as create uses it), so that deleting 64 guests at once costs one probe of each
+    // server, not 64. A guest it shows running is shut down where it runs; if it is not there any more (moved
+    // since), a fresh probe finds it again before anything is removed.
+    let snap = await snapshot(c.key, c.servers, PROBE_MAX_AGE_MS);
+    let where = findGuest(snap, c.servers, c.g.name);
+    if (where.server !== undefined && !(await isListedOn(c.servers.find((s) => s.name === where.server)!, c.g.name))) {
+      invalidate(c.key);
+      snap = await snapshot(c.key, c.servers, 0);
+      where = findGuest(snap, c.servers, c.g.name);
+    }
     if (where.server === undefined && where.unreachable.length > 0) {
       throw new Error(`guest ${c.g.name}: ${where.unreachable.join(", ")} did not answer and may run it; its files are kept (retry when the servers answer)`);
     }

@@ -110,7 +110,7 @@ function describeKeyProblem(message: string, passphraseGiven: boolean): string {
   const m = message.replace(/^Cannot parse privateKey: /, "");
   if (/no passphrase given/i.test(m)) return "it is encrypted and no passphrase was given (stack config sshPassphrase)";
   if (/decrypt|bad passphrase|integrity check/i.test(m)) return passphraseGiven ? "the passphrase is wrong (it does not decrypt the key)" : "it is encrypted and no passphrase was given (stack config sshPassphrase)";
-  if (/unsupported key format/i.test(m)) return "it is not a private key in a format ssh2 reads (OpenSSH, PEM PKCS#1/PKCS#8)";
+  if (/unsupported key format|malformed|invalid|unable to parse/i.test(m)) return `it is not a private key in a format ssh2 reads (OpenSSH, PEM PKCS#1/PKCS#8): ${m}`;
   return m;
 }
 
