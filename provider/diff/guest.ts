@@ -2,14 +2,19 @@
 // is not in the table and a failover never shows as a change.
 import { isUnknown } from "../schemas/common";
 import { guestSchema } from "../schemas/guest";
-import { DiffResult, DiffTable, diffProperties, normalizeForDiff, PropertyChanges, deepEqual } from "./property-diff";
+import { DiffResult, DiffTable, diffProperties, normalizeForDiff, PropertyChanges, deepEqual, unknownAware } from "./property-diff";
 
 const rec = (v: unknown): Record<string, unknown> => (v !== null && typeof v === "object" ? (v as Record<string, unknown>) : {});
 
-/** Another pool is another guest; new addresses or members of the same pool are an update. */
-export function guestPoolRule(olds: unknown, news: unknown): "update" | "replace" {
-  return rec(olds).name === rec(news).name ? "update" : "replace";
-}
+/**
+ * Another pool is another guest; new addresses or members of the same pool are an update. In preview, a pool
+ * whose name is known and the same is an update even when other parts are not known yet; an unknown name may be
+ * another pool: a replace.
+ */
+export const guestPoolRule = unknownAware((olds: unknown, news: unknown) => {
+  const name = isUnknown(news) ? news : rec(news).name;
+  return !isUnknown(name) && rec(olds).name === name ? "update" : "replace";
+});
 
 /** Growing a new-image disk is an update (the sparse image is extended); any other disk change replaces. */
 export function guestDiskRule(olds: unknown, news: unknown): "update" | "replace" {

@@ -10,6 +10,8 @@ export const SERVER_POOL_DIFF: DiffTable = {
   ha: "update",
   /** Where the HA record lives: a new cluster root is another pool's storage. */
   clusterRoot: "replace",
+  /** The Cluster's source: another source is another cluster root. */
+  clusterSource: "replace",
   timing: "update",
   fence: "update",
 };

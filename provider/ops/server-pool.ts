@@ -26,7 +26,7 @@ export const DRAIN_TIMEOUT_SECONDS = 240;
 /** Guests' files live in the repository's running_pool (the cluster root's, linked at /OVS/running_pool). */
 export const REPOSITORY = "/OVS";
 
-const INPUT_KEYS = ["name", "master", "members", "cluster", "ha", "watchdog", "clusterRoot", "timing", "fence"] as const;
+const INPUT_KEYS = ["name", "master", "members", "cluster", "ha", "watchdog", "clusterRoot", "clusterSource", "timing", "fence"] as const;
 
 export function pickInputs(props: Bag): Bag {
   const out: Bag = {};
@@ -76,13 +76,34 @@ function outputsOf(p: Inputs, facts: ServerFacts[], generation: number, complete
 const names = (p: { master: KnownServer; members: KnownServer[] }) => poolServers(p).map((s) => s.name);
 
 export async function check(olds: Bag, news: Bag): Promise<pulumi.dynamic.CheckResult> {
-  const r = checkServerPool(olds, news);
+  const r = checkServerPool(olds, { ...news, clusterRoot: carriedClusterRoot(olds, news) });
   const failures = [...r.failures];
-  const root = (r.inputs as Bag).clusterRoot;
+  const inputs = r.inputs as Bag;
+  const root = inputs.clusterRoot;
   if (root === undefined && !failures.some((f) => f.property === "clusterRoot")) {
     failures.push({ property: "clusterRoot", reason: "is required: the Cluster's clusterRoot output (e.g. /OVS/<UUID>), where the pool's HA record is written" });
   }
-  return { inputs: r.inputs as Bag, failures };
+  // What a Guest takes of its pool, computed from the inputs so that it is known in preview whenever they are
+  // (the engine's preview of an update knows only the checked inputs of a dynamic resource).
+  if (failures.length === 0) inputs.guestPool = guestPoolOf(inputs);
+  return { inputs, failures };
+}
+
+/**
+ * The cluster root while the Cluster is being updated in place: its clusterRoot output is unknown in preview, but
+ * the same cluster (name) on the same source (both known from the Cluster's inputs) keeps its repository, so the
+ * root recorded in the previous inputs stands. Anything else (a new source, a cluster not known yet) stays as given.
+ */
+export function carriedClusterRoot(olds: Bag, news: Bag): unknown {
+  const root = news?.clusterRoot;
+  if (!isUnknown(root)) return root;
+  const known = (v: unknown) => typeof v === "string" && !isUnknown(v);
+  const same = (k: string) => known(news?.[k]) && olds?.[k] === news?.[k];
+  return same("cluster") && same("clusterSource") && known(olds?.clusterRoot) ? olds.clusterRoot : root;
+}
+
+function guestPoolOf(p: Bag): Bag {
+  return { name: p.name, master: p.master, members: p.members, ha: p.ha, clusterRoot: p.clusterRoot };
 }
 
 export async function diff(id: string, olds: Bag, news: Bag): Promise<pulumi.dynamic.DiffResult> {
