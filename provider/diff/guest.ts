@@ -50,6 +50,9 @@ export function diffGuest(_id: string, olds: Record<string, unknown>, news: Reco
   // Read found the guest stopped (destroyed by hand, or a create that failed part-way): an update starts it
   // again. Where it runs is never compared.
   if (olds?.running === false) updates.push("running");
+  // Read found vm.cfg or the HA record missing or different from what the inputs render: an update rewrites them.
+  if (olds?.vmCfgMissing === true || olds?.vmCfgInSync === false) updates.push("vmCfg");
+  if (olds?.haRecordMissing === true || olds?.haRecordInSync === false) updates.push("haRecord");
   // An identity not yet known (preview) may turn out the same: answer as if it were.
   const maybeSame = (o: unknown, n: unknown) => isUnknown(n) || deepEqual(o, n);
   const newPoolName = isUnknown(news?.pool) ? news.pool : rec(news?.pool).name;

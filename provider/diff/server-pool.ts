@@ -25,5 +25,8 @@ export function diffServerPool(_id: string, olds: Record<string, unknown>, news:
   const { updates, replaces } = serverPoolChanges(olds, news);
   // A create that failed part-way (or a record found missing by read) is converged by an update.
   if (olds?.complete === false && !updates.includes("complete")) updates.push("complete");
+  // Read found the HA record, or a server's drain hook, different from what the inputs make: an update rewrites.
+  if (olds?.recordInSync === false) updates.push("haRecord");
+  if (Array.isArray(olds?.hookDrift) && olds.hookDrift.length > 0) updates.push("drainHook");
   return { changes: updates.length + replaces.length > 0, replaces, deleteBeforeReplace: replaces.length > 0 };
 }

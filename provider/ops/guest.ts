@@ -136,7 +136,7 @@ async function writeFiles(c: Ctx, on: ServerEndpoint, mac: string, imageExists: 
   }
   let created = false;
   if (c.g.disk.sizeMB !== undefined && !imageExists) {
-    await run(on, shellWithArgs('mkdir -p -- "$(dirname -- "$1")" && [ ! -e "$1" ] && truncate -s "$2"M -- "$1"', imagePath(c.g), String(c.g.disk.sizeMB)), { write: true });
+    await run(on, shellWithArgs('mkdir -p -- "$(dirname -- "$1")" && [ ! -e "$1" ] && truncate -s "$2"M -- "$1"', imagePath(c.g), String(c.g.disk.sizeMB)), { write: true, step: `creating the sparse image ${imagePath(c.g)}` });
     done.push(`created sparse image ${imagePath(c.g)}`);
     created = true;
   }
@@ -213,7 +213,7 @@ export async function update(id: string, olds: Bag, news: Bag): Promise<pulumi.d
     // A new-image disk that grew: extend the sparse file (the guest sees it at its next start).
     const oldSize = (olds.disk as Bag | undefined)?.sizeMB;
     if (diskCreated && typeof oldSize === "number" && c.g.disk.sizeMB !== undefined && c.g.disk.sizeMB > oldSize) {
-      await run(c.servers[0], shellWithArgs('truncate -s "$2"M -- "$1"', imagePath(c.g), String(c.g.disk.sizeMB)), { write: true });
+      await run(c.servers[0], shellWithArgs('truncate -s "$2"M -- "$1"', imagePath(c.g), String(c.g.disk.sizeMB)), { write: true, step: `growing ${imagePath(c.g)}` });
     }
     return { outs: await converge(c, { mac, diskCreated }) };
   });
@@ -237,6 +237,13 @@ export async function read(id: string, props: Bag): Promise<pulumi.dynamic.ReadR
       const rec = files.get(haRecordPath(c.g.name));
       if (cfg === undefined && rec === undefined && out.running === false) return { id: "", props: {} };
       // Hand edits show as drift of the inputs they came from (the next up writes them back).
+      // Anything else that differs from what the inputs render is drift too: the next up rewrites the file.
+      delete out.vmCfgMissing;
+      delete out.haRecordMissing;
+      delete out.filesReadError;
+      const mac = typeof props.mac === "string" ? props.mac : (c.g.network.mac ?? generatedMac(c.g.pool.name, c.g.name));
+      out.vmCfgInSync = cfg === renderGuestVmCfg(c.g, mac);
+      out.haRecordInSync = rec === renderGuestRecord(c.g);
       try {
         if (cfg !== undefined) {
           const v = parseVmCfg(cfg);
@@ -254,7 +261,8 @@ export async function read(id: string, props: Bag): Promise<pulumi.dynamic.ReadR
       }
       out.haEffective = out.ha === true && c.g.pool.ha === true;
     }
-    return { id, props: out };
+    // The inputs as found (hand edits of memory, vcpus, HA settings show as drift of the inputs they came from).
+    return { id, props: out, inputs: pickInputs(out) };
   });
 }
 
@@ -308,7 +316,7 @@ export async function delete_(id: string, props: Bag): Promise<void> {
     // Only what this resource made: vm.cfg, ha.json, and the image when it created it. The directory goes when empty.
     const reader = c.servers.find((s) => s.name === where.server) ?? c.servers[0];
     const paths = [cfgPath(c.g.name), haRecordPath(c.g.name), ...(props.diskCreated === true ? [imagePath(c.g)] : [])];
-    await run(reader, shellWithArgs('d="$1"; shift; rm -f -- "$@"; rmdir -- "$d" 2>/dev/null; exit 0', guestDir(c.g.name), ...paths), { write: true });
+    await run(reader, shellWithArgs('d="$1"; shift; rm -f -- "$@"; rmdir -- "$d" 2>/dev/null; exit 0', guestDir(c.g.name), ...paths), { write: true, step: `removing guest ${c.g.name}'s files` });
   });
 }
 export { delete_ as delete };

@@ -14,7 +14,7 @@ import { endpointOf, KnownServer, poolServers } from "./server-pool/pool-servers
 import { masterFiles, propagateTo } from "./server-pool/propagate";
 import { withRunStats } from "./server-pool/run-stats-file";
 import { probeServer, reasonOf } from "./server-pool/server-probe";
-import { HOOK_SCRIPT, installHook, removeHook } from "./server-pool/shutdown-hook";
+import { HOOK_SCRIPT, hookInSync, installHook, removeHook } from "./server-pool/shutdown-hook";
 import { ServerFacts, verifyServers } from "./server-pool/verify-servers";
 
 type Bag = Record<string, unknown>;
@@ -58,8 +58,9 @@ export interface ServerPoolOutputs extends Bag {
   stateVersion: number;
 }
 
-function outputsOf(p: Inputs, facts: ServerFacts[], generation: number, complete: boolean): ServerPoolOutputs {
+function outputsOf(p: Inputs, facts: ServerFacts[], generation: number, complete: boolean, dirs: CreatedDirs = {}): ServerPoolOutputs {
   return {
+    hookDirsCreated: dirs,
     ...(p as unknown as Bag),
     servers: facts,
     haRecordPath: poolRecordPath(p.clusterRoot),
@@ -68,6 +69,7 @@ function outputsOf(p: Inputs, facts: ServerFacts[], generation: number, complete
     guestPool: { name: p.name, master: p.master, members: p.members, ha: p.ha, clusterRoot: p.clusterRoot },
     complete,
     recordInSync: true,
+    hookDrift: [],
     unreachableServers: [],
     stateVersion: SERVER_POOL_STATE_VERSION,
   };
@@ -111,7 +113,19 @@ export async function diff(id: string, olds: Bag, news: Bag): Promise<pulumi.dyn
 }
 
 /** Propagation to members, the hook on the given servers, then the record: the steps that change servers. */
-async function converge(p: Inputs, targets: ServerEndpoint[], clusterConf: string, done: string[]): Promise<number> {
+/** Directories installing the hook created, by server (kept in state so that removing the hook removes them). */
+type CreatedDirs = Record<string, string[]>;
+
+function noteCreatedDirs(dirs: CreatedDirs, server: string, created: string[]): void {
+  if (created.length) dirs[server] = [...new Set([...(dirs[server] ?? []), ...created])];
+}
+
+function createdDirsOf(props: Bag): CreatedDirs {
+  const v = props?.hookDirsCreated;
+  return v !== null && typeof v === "object" && !Array.isArray(v) ? { ...(v as CreatedDirs) } : {};
+}
+
+async function converge(p: Inputs, targets: ServerEndpoint[], clusterConf: string, done: string[], dirs: CreatedDirs): Promise<number> {
   const master = endpointOf(p.master);
   const members = targets.filter((s) => s.name !== master.name);
   if (members.length > 0) {
@@ -126,9 +140,10 @@ async function converge(p: Inputs, targets: ServerEndpoint[], clusterConf: strin
     done.push(`propagated to ${members.map((m) => m.name).join(", ")}`);
   }
   const record = poolRecordPath(p.clusterRoot);
-  await onEachServer("installing the planned-shutdown hook", targets, (s) =>
+  const installed = await onEachServer("installing the planned-shutdown hook", targets, (s) =>
     installHook(s, { server: s.name, clusterRoot: p.clusterRoot, timeoutSeconds: DRAIN_TIMEOUT_SECONDS }),
   );
+  targets.forEach((s, i) => noteCreatedDirs(dirs, s.name, installed[i].createdDirs));
   done.push(`hook installed on ${targets.map((s) => s.name).join(", ")}`);
   const { generation } = await writePoolRecord(master, record, p);
   done.push(`HA record at generation ${generation}`);
@@ -142,14 +157,15 @@ export async function create(inputs: Bag): Promise<pulumi.dynamic.CreateResult> 
     // Nothing changes before every server passed (seed 9.4: errors are displayed, the pool is not enabled).
     const { facts, clusterConf } = await verifyServers(servers, { pool: p.name, clusterRoot: p.clusterRoot, cluster: p.cluster, master: p.master.name, allServers: names(p) });
     const done: string[] = [];
+    const dirs: CreatedDirs = {};
     try {
-      const generation = await converge(p, servers, clusterConf, done);
-      return { id: p.name, outs: outputsOf(p, facts, generation, true) };
+      const generation = await converge(p, servers, clusterConf, done, dirs);
+      return { id: p.name, outs: outputsOf(p, facts, generation, true, dirs) };
     } catch (e) {
       throw new PartialFailureError(
         `server pool ${p.name}: create stopped part-way (${done.join("; ") || "nothing done"}): ${(e as Error).message}\nThe next up resumes it.`,
         p.name,
-        outputsOf(p, facts, 0, false),
+        outputsOf(p, facts, 0, false, dirs),
         [(e as Error).message],
       );
     }
@@ -168,13 +184,23 @@ export async function update(id: string, olds: Bag, news: Bag): Promise<pulumi.d
   const oldFacts = Array.isArray(olds.servers) ? (olds.servers as ServerFacts[]) : [];
   return withRunStats([...names(p), ...removed.map((s) => s.name)], async () => {
     const master = endpointOf(p.master);
+    const dirs = createdDirsOf(olds);
     // Every server involved must accept us before any is changed.
     await connectAll(`server pool ${p.name}`, [...newServers, ...removed].map(endpointOf));
     if (added.length === 0 && removed.length === 0) {
-      // HA flag, timing or fencing: the record only (the watchdog reloads it; no restart).
+      // HA flag, timing or fencing: the record (the watchdog reloads it; no restart), and the drain hooks where
+      // read found them changed (installHook writes only what differs).
+      const drift = Array.isArray(olds.hookDrift) ? (olds.hookDrift as string[]) : [];
+      const hookTargets = newServers.filter((s) => drift.includes(s.name)).map(endpointOf);
+      if (hookTargets.length) {
+        const installed = await onEachServer("installing the planned-shutdown hook", hookTargets, (s) =>
+          installHook(s, { server: s.name, clusterRoot: p.clusterRoot, timeoutSeconds: DRAIN_TIMEOUT_SECONDS }),
+        );
+        hookTargets.forEach((s, i) => noteCreatedDirs(dirs, s.name, installed[i].createdDirs));
+      }
       const { generation } = await writePoolRecord(master, poolRecordPath(p.clusterRoot), p);
       const facts = newServers.map((s) => oldFacts.find((f) => f.name === s.name)!).filter(Boolean);
-      return { outs: outputsOf(p, facts, generation, true) };
+      return { outs: outputsOf(p, facts, generation, true, dirs) };
     }
     const toVerify = [p.master, ...added.filter((s) => s.name !== p.master.name)].map(endpointOf);
     const { facts: newFacts, clusterConf } = await verifyServers(toVerify, { pool: p.name, clusterRoot: p.clusterRoot, cluster: p.cluster, master: p.master.name, allServers: names(p) });
@@ -184,12 +210,13 @@ export async function update(id: string, olds: Bag, news: Bag): Promise<pulumi.d
       // Guests leave the servers first (a stranded guest fails here, before anything moved).
       const moves: Move[] = await evacuate(removed.map(endpointOf), newServers.map(endpointOf), { pool: p.name, repository: REPOSITORY, master });
       if (moves.length) done.push(`migrated ${moves.map((m) => `${m.guest} ${m.from}->${m.to}`).join(", ")}`);
-      const generation = await converge(p, added.map(endpointOf), clusterConf, done);
+      const generation = await converge(p, added.map(endpointOf), clusterConf, done, dirs);
       if (removed.length) {
-        await onEachServer("removing the planned-shutdown hook", removed.map(endpointOf), (s) => removeHook(s));
+        await onEachServer("removing the planned-shutdown hook", removed.map(endpointOf), (s) => removeHook(s, dirs[s.name]));
+        for (const s of removed) delete dirs[s.name];
         done.push(`hook removed from ${removed.map((s) => s.name).join(", ")}`);
       }
-      return { outs: outputsOf(p, facts, generation, true) };
+      return { outs: outputsOf(p, facts, generation, true, dirs) };
     } catch (e) {
       if (done.length === 0 && e instanceof Error && e.name !== "ServersError" && /nothing was changed/.test(e.message)) throw e;
       // The old outputs stay the state: the next update recomputes the same changes, each step being idempotent.
@@ -224,6 +251,15 @@ export async function read(id: string, props: Bag): Promise<pulumi.dynamic.ReadR
       return pr ? { name: s.name, totalMemoryMb: pr.info.totalMemoryMb, nrCpus: pr.info.nrCpus } : oldFacts.find((f) => f.name === s.name);
     }).filter(Boolean);
     out.unreachableServers = servers.filter((_, i) => !probes[i]).map((s) => s.name);
+    // The drain hook on every server that answered: one changed or removed by hand is drift the next up repairs.
+    const answering = servers.filter((_, i) => probes[i]).map(endpointOf);
+    const hooks = await Promise.all(
+      answering.map((s) => hookInSync(s, { server: s.name, clusterRoot: p.clusterRoot, timeoutSeconds: DRAIN_TIMEOUT_SECONDS }).catch((e) => {
+        if (isCredentialFailure(e)) throw e;
+        return true; // not known: not reported as drift
+      })),
+    );
+    out.hookDrift = answering.filter((_, i) => !hooks[i]).map((s) => s.name);
     try {
       const { record } = await readPoolRecord(master, recordPath);
       if (!record) {
@@ -241,7 +277,9 @@ export async function read(id: string, props: Bag): Promise<pulumi.dynamic.ReadR
       // Master unreachable: the record cannot be read; keep what state says.
       out.recordReadError = reasonOf(e);
     }
-    return { id, props: out };
+    // The inputs as found (the HA flag edited in the record shows as drift of `ha`).
+    const { __provider: _p, ...found } = out;
+    return { id, props: out, inputs: pickInputs(found) };
   });
 }
 
@@ -253,7 +291,8 @@ export async function delete_(id: string, props: Bag): Promise<void> {
     // The Guests of the pool depend on it and are deleted first; repositories and cluster.conf belong to the
     // Cluster. The pool's own traces are the record and the hooks.
     if (p.clusterRoot) await removeFile(endpointOf(p.master), poolRecordPath(p.clusterRoot));
-    await onEachServer("removing the planned-shutdown hook", servers, (s) => removeHook(s));
+    const dirs = createdDirsOf(props);
+    await onEachServer("removing the planned-shutdown hook", servers, (s) => removeHook(s, dirs[s.name]));
   });
 }
 export { delete_ as delete };

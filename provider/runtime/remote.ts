@@ -18,7 +18,7 @@ export async function run(server: ServerEndpoint, command: Command, opts: RunOpt
 
 /** Contents of a remote file, or undefined when it does not exist. */
 export async function readFile(server: ServerEndpoint, path: string): Promise<string | undefined> {
-  const r = await run(server, shellWithArgs('if [ -e "$1" ]; then exec cat -- "$1"; else exit 3; fi', path), { okCodes: [0, 3] });
+  const r = await run(server, shellWithArgs('if [ -e "$1" ]; then exec cat -- "$1"; else exit 3; fi', path), { okCodes: [0, 3], step: `reading ${path}` });
   return r.code === 3 ? undefined : r.stdout;
 }
 
@@ -46,13 +46,13 @@ export async function ensureFile(server: ServerEndpoint, path: string, content: 
     'if [ "$3" = yes ] && [ -e "$1" ]; then cp -p -- "$1" "$1.ovm-ha.bak"; fi',
     'mv -f -- "$t" "$1"',
   ].join("\n");
-  await run(server, shellWithArgs(script, path, opts.mode ?? "644", opts.backup ? "yes" : "no"), { input: content, write: true });
+  await run(server, shellWithArgs(script, path, opts.mode ?? "644", opts.backup ? "yes" : "no"), { input: content, write: true, step: `writing ${path}` });
   return "written";
 }
 
 /** Removes a remote file if it exists. */
 export async function removeFile(server: ServerEndpoint, path: string): Promise<boolean> {
-  const r = await run(server, shellWithArgs('if [ -e "$1" ]; then rm -f -- "$1"; else exit 3; fi', path), { okCodes: [0, 3], write: true });
+  const r = await run(server, shellWithArgs('if [ -e "$1" ]; then rm -f -- "$1"; else exit 3; fi', path), { okCodes: [0, 3], write: true, step: `removing ${path}` });
   return r.code === 0;
 }
 
