@@ -182,6 +182,19 @@ describe("Cluster on the lab (engine harness)", function () {
     });
   });
 
+  describe("lab strictness", () => {
+    it("o2cb refuses to go online when this node's ip_address in cluster.conf is not the server's own", async () => {
+      const [b, , a] = lab.info.servers; // ovs3: online earlier, holds no OCFS2 mount (so it can go offline)
+      const conf = [a, b].map((s, i) => `node:\n\tip_port = 7777\n\tip_address = ${i === 0 ? b.address : s.address}\n\tnumber = ${i}\n\tname = ${s.name}\n\tcluster = strict\n`).join("\n");
+      const file = `${conf}\ncluster:\n\tnode_count = 2\n\tname = strict\n`;
+      const r = await sh(a.name, `cp /etc/ocfs2/cluster.conf /tmp/cc.bak 2>/dev/null; service o2cb offline >/dev/null 2>&1; printf '%s' '${file}' > /etc/ocfs2/cluster.conf && service o2cb online strict; echo "exit=$?"; cp /tmp/cc.bak /etc/ocfs2/cluster.conf 2>/dev/null; true`);
+      expect(r.stdout).to.contain("Starting O2CB cluster strict: Failed");
+      expect(r.stdout).to.contain(`o2cb_ctl: Internal logic failure while adding node ${a.name}`);
+      expect(r.stdout).to.contain("exit=1");
+      expect(await online(a.name)).to.equal(false);
+    });
+  });
+
   describe("wrong credentials fail refresh and up, naming the server and the cause; nothing changes", () => {
     let stack: Stack;
     const args = (names: string[]): ClusterArgs => ({ kind: "nfs", master: "ovs1", servers: names.map(server), source: lab.info.storage.nfs.export });
