@@ -7,8 +7,8 @@ import { diffGuest } from "../diff/guest";
 import { parseVmCfg, parseXmCreate, parseXmError } from "../parsers";
 import { xmCreate, xmDestroy, xmShutdown } from "../commands";
 import { PartialFailureError } from "../runtime/init-failed";
-import { ensureFile, run } from "../runtime/remote";
-import { isCredentialFailure, ServerEndpoint, shellWithArgs } from "../ssh";
+import { ensureFile, run, unreachableOnly } from "../runtime/remote";
+import { ServerEndpoint, shellWithArgs } from "../ssh";
 import { cfgPath, generatedMac, guestDir, haRecordPath, imagePath, renderGuestRecord, renderGuestVmCfg } from "./guest/guest-files";
 import { placeGuest } from "./guest/placement";
 import { freeMemory, invalidate, reserve, snapshot, Snapshot, withPlacementLock } from "./guest/pool-view";
@@ -55,11 +55,17 @@ interface Where {
 
 function findGuest(snap: Snapshot, servers: ServerEndpoint[], name: string): Where {
   const w: Where = { unreachable: [] };
+  // Only the network makes a server unreachable: refused credentials or a changed host key stop here, naming
+  // every such server, before anything is changed (never "it may run there").
+  unreachableOnly(
+    `guest ${name}: looking for it on the pool's servers`,
+    servers.flatMap((s) => {
+      const p = snap.probes.get(s.name);
+      return p instanceof Error ? [{ server: s.name, error: p }] : [];
+    }),
+  );
   for (const s of servers) {
     const p = snap.probes.get(s.name);
-    // Only the network makes a server unreachable: refused credentials or a changed host key stop here, before
-    // anything is changed (never "it may run there").
-    if (p instanceof Error && isCredentialFailure(p)) throw p;
     if (!p || p instanceof Error) {
       w.unreachable.push(s.name);
       continue;
