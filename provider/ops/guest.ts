@@ -91,6 +91,9 @@ function outputs(c: Ctx, o: { mac: string; where: Where; diskCreated: boolean; c
     haRecordPath: haRecordPath(c.g.name),
     diskPath: imagePath(c.g),
     diskCreated: o.diskCreated,
+    // Written just now from the inputs (read re-checks them; a refresh of an untouched guest is no change).
+    vmCfgInSync: true,
+    haRecordInSync: true,
     haEffective: c.g.ha && c.g.pool.ha === true,
     stateVersion: GUEST_STATE_VERSION,
   };

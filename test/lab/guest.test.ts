@@ -89,6 +89,9 @@ describe("Guest on the lab (engine harness)", function () {
     expect(r.ops("same").map((s) => s.name).sort()).to.deep.equal(["db1", "pool", "web1"]);
     expect([await where("web1"), await where("db1")]).to.deep.equal(before);
     expect(await sh(n(0), "stat -c %Y /OVS/running_pool/web1/vm.cfg /OVS/running_pool/web1/ha.json")).to.equal(mt);
+    // A refresh of untouched guests finds nothing to report, and the next preview plans nothing.
+    expect(ok(await stack.refresh()).steps.filter((s) => s.name !== "pool").map((s) => s.op)).to.deep.equal(["same", "same"]);
+    expect(ok(await stack.preview(program(guests))).steps.map((s) => s.op)).to.deep.equal(["same", "same", "same"]);
   });
 
   it("a memory update rewrites vm.cfg (and ha.json) and does not restart the guest", async () => {
