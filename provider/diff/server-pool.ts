@@ -1,6 +1,6 @@
 // ServerPool diff: the pool's name and cluster replace; master, members, HA flag and watchdog timing update.
 import { serverPoolSchema } from "../schemas/server-pool";
-import { DiffResult, DiffTable, diffProperties, normalizeForDiff, PropertyChanges } from "./property-diff";
+import { DiffResult, DiffTable, diffProperties, normalizeForDiff, PropertyChanges, unknownAware } from "./property-diff";
 
 export const SERVER_POOL_DIFF: DiffTable = {
   name: "replace",
@@ -10,8 +10,11 @@ export const SERVER_POOL_DIFF: DiffTable = {
   ha: "update",
   /** Where the HA record lives: a new cluster root is another pool's storage. */
   clusterRoot: "replace",
-  /** The Cluster's source: another source is another cluster root. */
-  clusterSource: "replace",
+  /**
+   * The Cluster's source: another source is another cluster root (replace). Giving it where it was not given
+   * before (a stack made before this input existed) only records it: an update.
+   */
+  clusterSource: unknownAware((o, n) => (o === undefined && n !== undefined ? "update" : "replace")),
   timing: "update",
   fence: "update",
 };

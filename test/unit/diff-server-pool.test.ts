@@ -41,7 +41,9 @@ describe("diff: ServerPool", () => {
     expect(diffServerPool("id", { ...base(), recordInSync: true, hookDrift: [] }, base()).changes).to.equal(false);
   });
 
-  it("a new clusterSource replaces (another cluster root)", () => {
+  it("a new clusterSource replaces (another cluster root); giving it for the first time only records it", () => {
     expect(diffServerPool("id", { ...base(), clusterSource: "nfs:/a" }, { ...base(), clusterSource: "nfs:/b" }).replaces).to.deep.equal(["clusterSource"]);
+    expect(diffServerPool("id", { ...base(), clusterSource: "nfs:/a" }, { ...base(), clusterSource: UNKNOWN }).replaces).to.deep.equal(["clusterSource"]);
+    expect(diffServerPool("id", base(), { ...base(), clusterSource: "nfs:/a" })).to.deep.equal({ changes: true, replaces: [], deleteBeforeReplace: false });
   });
 });
