@@ -47,12 +47,12 @@ async function main(): Promise<void> {
         new Guest(`g${g}`, { name: `g${g}`, pool: pool.guestPool, memory: 256, vcpus: 1, disk: { sizeMB: 16 }, ha: true, preferredServers: g % 2 ? "auto" : [lab.info.servers[g % SERVERS].name] });
       }
     };
-    const runOnce = async (label: string, op: "up" | "refresh" = "up") => {
+    const runOnce = async (label: string, op: "up" | "refresh" | "destroy" = "up") => {
       // A run whose provider process ran no create/update/read/delete (check and diff are pure) writes no stats
       // file: it opened no connection and issued no command.
       fs.rmSync(statsFile, { force: true });
       const t0 = Date.now();
-      const r = op === "up" ? await stack.up(program) : await stack.refresh();
+      const r = op === "up" ? await stack.up(program) : op === "refresh" ? await stack.refresh() : await stack.destroy();
       const ms = Date.now() - t0;
       if (r.errors.length) throw new Error(`${label}: ${JSON.stringify(r.errors).slice(0, 2000)}`);
       const st: RunStats = fs.existsSync(statsFile) ? JSON.parse(fs.readFileSync(statsFile, "utf8")) : { counters: { commands: 0, writes: 0 }, servers: {} };
@@ -65,7 +65,9 @@ async function main(): Promise<void> {
       return st;
     };
     console.log(`lab: ${SERVERS} servers, ${GUESTS} guests of 256 MB`);
+    const firstUp = Date.now();
     await runOnce("first up");
+    const upMs = Date.now() - firstUp;
     let running = 0;
     for (const s of lab.info.servers) {
       const r = await lab.inServer(s.name, ["sh", "-c", "xm list | tail -n +3 | wc -l"]);
@@ -77,6 +79,18 @@ async function main(): Promise<void> {
     await runOnce("no-change up after refresh");
     const check = await lab.check();
     console.log(`split-brain check: ${check.ok ? "ok" : check.report}`);
+    // Destroy: the engine deletes the guests in parallel (then the pool); issue 9 asks for no longer than the first up.
+    const t0 = Date.now();
+    await runOnce("destroy (64 guests, then the pool)", "destroy");
+    const destroyMs = Date.now() - t0;
+    let domainsLeft = 0;
+    for (const s of lab.info.servers) {
+      domainsLeft += Number((await lab.inServer(s.name, ["sh", "-c", "xm list | tail -n +3 | wc -l"])).stdout.trim());
+    }
+    // The shared running_pool, seen from the master: what create made (vm.cfg, ha.json, System.img) must be gone;
+    // the lab's xm keeps a runlog of its own in each guest directory, which is not ours to remove.
+    const filesLeft = Number((await lab.inServer(lab.info.servers[0].name, ["sh", "-c", "find /OVS/running_pool -mindepth 2 ! -name runlog | wc -l"])).stdout.trim());
+    console.log(`after destroy: ${domainsLeft} guests running, ${filesLeft} guest files left; destroy/first up = ${(destroyMs / upMs).toFixed(2)}`);
   } finally {
     await lab.down();
   }

@@ -65,6 +65,8 @@ export function ocfs2IscsiPool() {
       members,
       cluster: cluster.name,
       clusterRoot: cluster.clusterRoot,
+      // Known from the Cluster's inputs: lets preview see that an in-place Cluster change keeps the cluster root.
+      clusterSource: cluster.source,
       ha: config.getBoolean("ha") ?? true,
       fence: Object.fromEntries(servers.map((s) => [s.name, { method: "power" as const }])),
       timing: config.getObject("timing"),

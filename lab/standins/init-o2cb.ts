@@ -22,6 +22,11 @@ export function heartbeatActive(ctx: { root: string }): boolean {
 
 /** The real o2cb tool's view of a cluster in cluster.conf: its node names, or undefined when not defined. */
 export function clusterNodes(ctx: { root: string }, cluster: string): string[] | undefined {
+  return clusterNodeEntries(ctx, cluster)?.map((n) => n.name);
+}
+
+/** The cluster's nodes as o2cb itself reads them from cluster.conf (name, ip_address), or undefined. */
+export function clusterNodeEntries(ctx: { root: string }, cluster: string): { name: string; ipAddress: string }[] | undefined {
   const conf = serverPath(ctx, CLUSTER_CONF);
   if (!fs.existsSync(conf)) return undefined;
   let out: string;
@@ -36,7 +41,7 @@ export function clusterNodes(ctx: { root: string }, cluster: string): string[] |
   const parsed = parseClusterConf(out);
   // `o2cb list-cluster` exits 0 even for an unknown cluster (it prints "Unknown cluster" on stderr only).
   if (!parsed.clusters.some((c) => c.name === cluster)) return undefined;
-  return parsed.nodes.filter((n) => n.cluster === cluster).map((n) => n.name);
+  return parsed.nodes.filter((n) => n.cluster === cluster).map((n) => ({ name: n.name, ipAddress: n.ipAddress }));
 }
 
 function load(ctx: StandinContext, io: Io): void {
@@ -69,13 +74,23 @@ export function online(ctx: StandinContext, io: Io, cluster: string): number {
     io.out(`o2cb_ctl: Unable to load cluster configuration file "${CLUSTER_CONF}"\n`);
     return 1;
   }
-  const nodes = clusterNodes(ctx, cluster);
-  if (!nodes) {
+  const entries = clusterNodeEntries(ctx, cluster);
+  const nodes = entries?.map((n) => n.name);
+  if (!entries || !nodes) {
     io.out(`Starting O2CB cluster ${cluster}: Failed\no2cb_ctl: Cluster "${cluster}" is not defined in ${CLUSTER_CONF}\n`);
     return 1;
   }
   if (!nodes.includes(ctx.identity.name)) {
     io.out(`Starting O2CB cluster ${cluster}: Failed\no2cb_ctl: Node "${ctx.identity.name}" is not a member of cluster "${cluster}"\n`);
+    return 1;
+  }
+  // The local node (found by its name, the hostname) must have an ip_address of this server: the kernel's o2net
+  // binds its listening socket to it, and when that fails (EADDRNOTAVAIL) o2cb_ctl reports the failure as
+  // "Internal logic failure while adding node NAME" (ocfs2-tools' o2cb_ctl; Oracle Support Doc 470888.1 is titled
+  // after it). The kernel logs the bind error; the lab has no kernel log, so only o2cb_ctl's line is printed.
+  const local = entries.find((n) => n.name === ctx.identity.name)!;
+  if (local.ipAddress !== ctx.identity.address) {
+    io.out(`Starting O2CB cluster ${cluster}: Failed\no2cb_ctl: Internal logic failure while adding node ${local.name}\n`);
     return 1;
   }
   writeRuntime(ctx, { loaded: true, online: cluster });

@@ -2,14 +2,19 @@
 // is not in the table and a failover never shows as a change.
 import { isUnknown } from "../schemas/common";
 import { guestSchema } from "../schemas/guest";
-import { DiffResult, DiffTable, diffProperties, normalizeForDiff, PropertyChanges, deepEqual } from "./property-diff";
+import { DiffResult, DiffTable, diffProperties, normalizeForDiff, PropertyChanges, deepEqual, unknownAware } from "./property-diff";
 
 const rec = (v: unknown): Record<string, unknown> => (v !== null && typeof v === "object" ? (v as Record<string, unknown>) : {});
 
-/** Another pool is another guest; new addresses or members of the same pool are an update. */
-export function guestPoolRule(olds: unknown, news: unknown): "update" | "replace" {
-  return rec(olds).name === rec(news).name ? "update" : "replace";
-}
+/**
+ * Another pool is another guest; new addresses or members of the same pool are an update. In preview, a pool
+ * whose name is known and the same is an update even when other parts are not known yet; an unknown name may be
+ * another pool: a replace.
+ */
+export const guestPoolRule = unknownAware((olds: unknown, news: unknown) => {
+  const name = isUnknown(news) ? news : rec(news).name;
+  return !isUnknown(name) && rec(olds).name === name ? "update" : "replace";
+});
 
 /** Growing a new-image disk is an update (the sparse image is extended); any other disk change replaces. */
 export function guestDiskRule(olds: unknown, news: unknown): "update" | "replace" {
@@ -45,6 +50,9 @@ export function diffGuest(_id: string, olds: Record<string, unknown>, news: Reco
   // Read found the guest stopped (destroyed by hand, or a create that failed part-way): an update starts it
   // again. Where it runs is never compared.
   if (olds?.running === false) updates.push("running");
+  // Read found vm.cfg or the HA record missing or different from what the inputs render: an update rewrites them.
+  if (olds?.vmCfgMissing === true || olds?.vmCfgInSync === false) updates.push("vmCfg");
+  if (olds?.haRecordMissing === true || olds?.haRecordInSync === false) updates.push("haRecord");
   // An identity not yet known (preview) may turn out the same: answer as if it were.
   const maybeSame = (o: unknown, n: unknown) => isUnknown(n) || deepEqual(o, n);
   const newPoolName = isUnknown(news?.pool) ? news.pool : rec(news?.pool).name;

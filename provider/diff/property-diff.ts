@@ -9,6 +9,15 @@ export type ChangeKind = "update" | "replace";
  * they differ and the new value holds no unknown placeholder).
  */
 export type PropertyRule = ChangeKind | ((olds: unknown, news: unknown) => ChangeKind);
+
+/**
+ * A rule that can answer for a new value holding unknowns (preview): it must say "replace" whenever a replace
+ * is possible once the value is known (e.g. the guest's pool: a replace only if the pool's name differs).
+ */
+export function unknownAware(rule: (olds: unknown, news: unknown) => ChangeKind): PropertyRule {
+  return Object.assign((o: unknown, n: unknown) => rule(o, n), { unknownAware: true });
+}
+const isUnknownAware = (rule: PropertyRule): boolean => typeof rule === "function" && (rule as { unknownAware?: boolean }).unknownAware === true;
 export type DiffTable = Readonly<Record<string, PropertyRule>>;
 
 export interface PropertyChanges {
@@ -53,7 +62,7 @@ export function diffProperties(table: DiffTable, olds: Record<string, unknown>, 
     const o = olds?.[property];
     const n = news?.[property];
     let kind: ChangeKind;
-    if (containsUnknown(n)) kind = rule === "update" ? "update" : "replace";
+    if (containsUnknown(n)) kind = rule === "update" ? "update" : isUnknownAware(rule) ? (rule as (o: unknown, n: unknown) => ChangeKind)(o, n) : "replace";
     else if (deepEqual(o, n)) continue;
     else kind = typeof rule === "function" ? rule(o, n) : rule;
     (kind === "replace" ? replaces : updates).push(property);

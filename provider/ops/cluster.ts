@@ -7,7 +7,8 @@ import { diffCluster } from "../diff/cluster";
 import { checkCluster, KnownClusterInputs, parseClusterInputs } from "../schemas/cluster";
 import { clusterConfModel, renderClusterConf } from "../render/cluster-conf";
 import { o2cbSysconfigModel, renderO2cbSysconfig } from "../render/o2cb-sysconfig";
-import { onEachServer } from "../runtime/remote";
+import { connectAll, onEachServer, unreachableOnly } from "../runtime/remote";
+import { isCredentialFailure } from "../ssh";
 import { PartialFailureError } from "../runtime/init-failed";
 import { endpointOf } from "./shared-disk/endpoint";
 import { knownServers, serverList } from "./shared-disk/state";
@@ -48,6 +49,8 @@ async function converge(id: string, inputs: KnownClusterInputs, previous: Bag, i
     schemaVersion: CLUSTER_SCHEMA_VERSION,
   };
   let changed = false;
+  // Every server must accept us before any is changed (a refused key or a changed host key changes nothing).
+  await connectAll(`Cluster ${inputs.name}`, servers);
   try {
     // Every node knows every node before any o2cb starts (ovs-cluster-configure keeps an existing cluster.conf).
     const wrote = await onEachServer("writing cluster.conf and /etc/sysconfig/o2cb", servers, (s) => ensureNodeFiles(s, files));
@@ -102,10 +105,17 @@ export async function read(id: string, props: Bag): Promise<pulumi.dynamic.ReadR
   // A server that does not answer (crashed, being fenced) is kept as it was: it says nothing about drift, and
   // dropping it would make the next up try to configure a dead server. It is listed in unreachableServers.
   const seen = await Promise.allSettled(servers.map((s) => observeNode(s, parsed.name, files)));
-  const unreachable = servers.filter((_, i) => seen[i].status === "rejected").map((s) => s.name);
+  // Only the network makes a server unreachable: refused credentials or a changed host key fail the read.
+  const unreachable = unreachableOnly(
+    `reading Cluster ${parsed.name}`,
+    seen.flatMap((r, i) => (r.status === "rejected" ? [{ server: servers[i].name, error: r.reason }] : [])),
+  );
   const observed = (i: number) => (seen[i].status === "fulfilled" ? (seen[i] as PromiseFulfilledResult<Awaited<ReturnType<typeof observeNode>>>).value : undefined);
   const master = servers.find((s) => s.name === parsed.master)!;
-  const root = unreachable.includes(master.name) ? undefined : await observeClusterRoot(master, parsed.source).catch(() => undefined);
+  const root = unreachable.includes(master.name) ? undefined : await observeClusterRoot(master, parsed.source).catch((e) => {
+    if (isCredentialFailure(e)) throw e;
+    return undefined;
+  });
   const good = new Set(servers.filter((_, i) => { const o = observed(i); return o === undefined || (o.filesCurrent && o.online); }).map((s) => s.name));
   if (!unreachable.includes(master.name) && !root?.mounted) good.delete(parsed.master);
   const listed = serverList(props.servers);

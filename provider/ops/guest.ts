@@ -7,7 +7,7 @@ import { diffGuest } from "../diff/guest";
 import { parseVmCfg, parseXmCreate, parseXmError } from "../parsers";
 import { xmCreate, xmDestroy, xmShutdown } from "../commands";
 import { PartialFailureError } from "../runtime/init-failed";
-import { ensureFile, run } from "../runtime/remote";
+import { ensureFile, run, unreachableOnly } from "../runtime/remote";
 import { ServerEndpoint, shellWithArgs } from "../ssh";
 import { cfgPath, generatedMac, guestDir, haRecordPath, imagePath, renderGuestRecord, renderGuestVmCfg } from "./guest/guest-files";
 import { placeGuest } from "./guest/placement";
@@ -55,6 +55,15 @@ interface Where {
 
 function findGuest(snap: Snapshot, servers: ServerEndpoint[], name: string): Where {
   const w: Where = { unreachable: [] };
+  // Only the network makes a server unreachable: refused credentials or a changed host key stop here, naming
+  // every such server, before anything is changed (never "it may run there").
+  unreachableOnly(
+    `guest ${name}: looking for it on the pool's servers`,
+    servers.flatMap((s) => {
+      const p = snap.probes.get(s.name);
+      return p instanceof Error ? [{ server: s.name, error: p }] : [];
+    }),
+  );
   for (const s of servers) {
     const p = snap.probes.get(s.name);
     if (!p || p instanceof Error) {
@@ -82,6 +91,9 @@ function outputs(c: Ctx, o: { mac: string; where: Where; diskCreated: boolean; c
     haRecordPath: haRecordPath(c.g.name),
     diskPath: imagePath(c.g),
     diskCreated: o.diskCreated,
+    // Written just now from the inputs (read re-checks them; a refresh of an untouched guest is no change).
+    vmCfgInSync: true,
+    haRecordInSync: true,
     haEffective: c.g.ha && c.g.pool.ha === true,
     stateVersion: GUEST_STATE_VERSION,
   };
@@ -133,7 +145,7 @@ async function writeFiles(c: Ctx, on: ServerEndpoint, mac: string, imageExists: 
   }
   let created = false;
   if (c.g.disk.sizeMB !== undefined && !imageExists) {
-    await run(on, shellWithArgs('mkdir -p -- "$(dirname -- "$1")" && [ ! -e "$1" ] && truncate -s "$2"M -- "$1"', imagePath(c.g), String(c.g.disk.sizeMB)), { write: true });
+    await run(on, shellWithArgs('mkdir -p -- "$(dirname -- "$1")" && [ ! -e "$1" ] && truncate -s "$2"M -- "$1"', imagePath(c.g), String(c.g.disk.sizeMB)), { write: true, step: `creating the sparse image ${imagePath(c.g)}` });
     done.push(`created sparse image ${imagePath(c.g)}`);
     created = true;
   }
@@ -210,7 +222,7 @@ export async function update(id: string, olds: Bag, news: Bag): Promise<pulumi.d
     // A new-image disk that grew: extend the sparse file (the guest sees it at its next start).
     const oldSize = (olds.disk as Bag | undefined)?.sizeMB;
     if (diskCreated && typeof oldSize === "number" && c.g.disk.sizeMB !== undefined && c.g.disk.sizeMB > oldSize) {
-      await run(c.servers[0], shellWithArgs('truncate -s "$2"M -- "$1"', imagePath(c.g), String(c.g.disk.sizeMB)), { write: true });
+      await run(c.servers[0], shellWithArgs('truncate -s "$2"M -- "$1"', imagePath(c.g), String(c.g.disk.sizeMB)), { write: true, step: `growing ${imagePath(c.g)}` });
     }
     return { outs: await converge(c, { mac, diskCreated }) };
   });
@@ -234,6 +246,13 @@ export async function read(id: string, props: Bag): Promise<pulumi.dynamic.ReadR
       const rec = files.get(haRecordPath(c.g.name));
       if (cfg === undefined && rec === undefined && out.running === false) return { id: "", props: {} };
       // Hand edits show as drift of the inputs they came from (the next up writes them back).
+      // Anything else that differs from what the inputs render is drift too: the next up rewrites the file.
+      delete out.vmCfgMissing;
+      delete out.haRecordMissing;
+      delete out.filesReadError;
+      const mac = typeof props.mac === "string" ? props.mac : (c.g.network.mac ?? generatedMac(c.g.pool.name, c.g.name));
+      out.vmCfgInSync = cfg === renderGuestVmCfg(c.g, mac);
+      out.haRecordInSync = rec === renderGuestRecord(c.g);
       try {
         if (cfg !== undefined) {
           const v = parseVmCfg(cfg);
@@ -251,8 +270,17 @@ export async function read(id: string, props: Bag): Promise<pulumi.dynamic.ReadR
       }
       out.haEffective = out.ha === true && c.g.pool.ha === true;
     }
-    return { id, props: out };
+    // The inputs as found (hand edits of memory, vcpus, HA settings show as drift of the inputs they came from).
+    return { id, props: out, inputs: pickInputs(out) };
   });
+}
+
+/** Whether `xm list NAME` on the server lists the guest now. */
+async function isListedOn(on: ServerEndpoint, name: string): Promise<boolean> {
+  const r = await run(on, ["xm", "list", name], { okCodes: [0, 1, 2, 3] });
+  if (r.code === 0) return true;
+  if (parseXmError(r.stderr + r.stdout)?.kind === "no-such-domain") return false;
+  throw new Error(`guest ${name}: xm list ${name} on ${on.name} failed: ${(r.stderr || r.stdout).trim().split("\n").slice(-1)[0]}`);
 }
 
 /** Waits until the guest is no longer listed on the server, up to deadline; true when gone. */
@@ -269,8 +297,16 @@ async function waitGone(on: ServerEndpoint, name: string, deadlineMs: number): P
 export async function delete_(id: string, props: Bag): Promise<void> {
   const c = context(props);
   await withRunStats(c.servers.map((s) => s.name), async () => {
-    const snap = await snapshot(c.key, c.servers, 0);
-    const where = findGuest(snap, c.servers, c.g.name);
+    // The pool's shared probe (as create uses it), so that deleting 64 guests at once costs one probe of each
+    // server, not 64. A guest it shows running is shut down where it runs; if it is not there any more (moved
+    // since), a fresh probe finds it again before anything is removed.
+    let snap = await snapshot(c.key, c.servers, PROBE_MAX_AGE_MS);
+    let where = findGuest(snap, c.servers, c.g.name);
+    if (where.server !== undefined && !(await isListedOn(c.servers.find((s) => s.name === where.server)!, c.g.name))) {
+      invalidate(c.key);
+      snap = await snapshot(c.key, c.servers, 0);
+      where = findGuest(snap, c.servers, c.g.name);
+    }
     if (where.server === undefined && where.unreachable.length > 0) {
       throw new Error(`guest ${c.g.name}: ${where.unreachable.join(", ")} did not answer and may run it; its files are kept (retry when the servers answer)`);
     }
@@ -289,7 +325,7 @@ export async function delete_(id: string, props: Bag): Promise<void> {
     // Only what this resource made: vm.cfg, ha.json, and the image when it created it. The directory goes when empty.
     const reader = c.servers.find((s) => s.name === where.server) ?? c.servers[0];
     const paths = [cfgPath(c.g.name), haRecordPath(c.g.name), ...(props.diskCreated === true ? [imagePath(c.g)] : [])];
-    await run(reader, shellWithArgs('d="$1"; shift; rm -f -- "$@"; rmdir -- "$d" 2>/dev/null; exit 0', guestDir(c.g.name), ...paths), { write: true });
+    await run(reader, shellWithArgs('d="$1"; shift; rm -f -- "$@"; rmdir -- "$d" 2>/dev/null; exit 0', guestDir(c.g.name), ...paths), { write: true, step: `removing guest ${c.g.name}'s files` });
   });
 }
 export { delete_ as delete };

@@ -47,7 +47,8 @@ export class Cluster extends pulumi.dynamic.Resource {
   declare readonly schemaVersion: pulumi.Output<number>;
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.CustomResourceOptions) {
-    const outputs = { repositoryUuid: undefined, clusterRoot: undefined, onlineOn: undefined, serversRecorded: undefined, unreachableServers: undefined, schemaVersion: undefined };
+    // `name` is listed so that `cluster.name` resolves (to "ocfs2", check's default) when the program leaves it out.
+    const outputs = { name: undefined, description: undefined, repositoryUuid: undefined, clusterRoot: undefined, onlineOn: undefined, serversRecorded: undefined, unreachableServers: undefined, schemaVersion: undefined };
     super(makeProvider(...opsPaths("cluster")), name, { ...outputs, nodeNumbers: undefined, ...args }, opts, "ovm-ha", "Cluster");
   }
 }

@@ -20,6 +20,11 @@ export interface ServerPoolArgs {
   cluster: pulumi.Input<string>;
   /** The Cluster's clusterRoot output (e.g. /OVS/<UUID>): the HA record goes to <clusterRoot>/.ovm-ha/pool.json. */
   clusterRoot: pulumi.Input<string>;
+  /**
+   * The Cluster's `source` input (pass `cluster.source`). Recommended: it lets preview know that an in-place
+   * change of the Cluster keeps the cluster root, so it does not show the pool and its guests as replaced.
+   */
+  clusterSource?: pulumi.Input<string>;
   /** The pool's HA flag (default false). */
   ha?: pulumi.Input<boolean>;
   /** The watchdog's timing, as in the HA record (watchdog/core/HA-RECORD.md); defaults 1000 ms x 3, ... */

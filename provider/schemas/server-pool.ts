@@ -25,6 +25,12 @@ export const serverPoolSchema = z
      * written (<clusterRoot>/.ovm-ha/pool.json). Required to create a pool (checked by the ServerPool provider).
      */
     clusterRoot: unknownOr(absolutePathSchema).optional(),
+    /**
+     * The Cluster's `source` (an input of the Cluster, so known in preview): with it, an in-place update of the
+     * Cluster (whose clusterRoot output is unknown in preview) previews as no change of the pool, because the
+     * same cluster on the same source keeps its repository. A new source is another cluster root: a replace.
+     */
+    clusterSource: unknownOr(z.string({ error: "must be the Cluster's source (its device or NFS export)" }).min(1, { error: "must not be empty" }).max(1024, { error: "must be at most 1024 characters" })).optional(),
     /** The HA watchdog's timing, written into the HA record as is (see watchdog/core/HA-RECORD.md). */
     timing: unknownOr(TimingSchema),
     /** How each server is fenced, by server name; servers not listed fence by `none`. */

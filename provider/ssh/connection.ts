@@ -3,13 +3,15 @@
 // bounds concurrent channels, and retries.
 import * as net from "net";
 import { inspect } from "util";
-import { Client, ClientChannel, ConnectConfig } from "ssh2";
+import { Client, ClientChannel, ConnectConfig, utils as ssh2utils } from "ssh2";
 import {
+  AuthenticationError,
   ChannelOpenError,
   CommandTimeoutError,
   ConnectionError,
   ConnectionLostError,
   ConnectTimeoutError,
+  PrivateKeyError,
   SshError,
 } from "./errors";
 import { verifyHostKey } from "./host-keys";
@@ -62,6 +64,26 @@ export class ConnectionConfig {
       throw new Error(`SSH credentials for user ${c.user}: give a private key or an agent (SSH_AUTH_SOCK is unset)`);
     }
   }
+  /**
+   * Why the private key cannot be used (not a key, encrypted without a passphrase, wrong passphrase), or
+   * undefined when it can (or there is none: agent only). ssh2's messages hold no key material.
+   */
+  keyProblem(): string | undefined {
+    if (this.#keyProblem !== undefined) return this.#keyProblem || undefined;
+    this.#keyProblem = "";
+    if (this.#privateKey) {
+      let parsed: unknown;
+      try {
+        parsed = ssh2utils.parseKey(this.#privateKey, this.#passphrase);
+      } catch (e) {
+        parsed = e;
+      }
+      if (parsed instanceof Error) this.#keyProblem = describeKeyProblem(parsed.message, this.#passphrase !== undefined);
+      else if (Array.isArray(parsed) && parsed.length === 0) this.#keyProblem = "no key found in it";
+    }
+    return this.#keyProblem || undefined;
+  }
+  #keyProblem?: string;
   /** ssh2 authentication fields (only passed to ssh2, never displayed). */
   authFields(): Pick<ConnectConfig, "username" | "privateKey" | "passphrase" | "agent"> {
     return { username: this.user, privateKey: this.#privateKey, passphrase: this.#passphrase, agent: this.agent };
@@ -83,6 +105,15 @@ export class ConnectionConfig {
   [inspect.custom](): string {
     return this.toString();
   }
+}
+
+/** ssh2's key parser messages, said in the user's terms. */
+function describeKeyProblem(message: string, passphraseGiven: boolean): string {
+  const m = message.replace(/^Cannot parse privateKey: /, "");
+  if (/no passphrase given/i.test(m)) return "it is encrypted and no passphrase was given (stack config sshPassphrase)";
+  if (/decrypt|bad passphrase|integrity check/i.test(m)) return passphraseGiven ? "the passphrase is wrong (it does not decrypt the key)" : "it is encrypted and no passphrase was given (stack config sshPassphrase)";
+  if (/unsupported key format|malformed|invalid|unable to parse/i.test(m)) return `it is not a private key in a format ssh2 reads (OpenSSH, PEM PKCS#1/PKCS#8): ${m}`;
+  return m;
 }
 
 export interface ConnectTiming {
@@ -124,6 +155,13 @@ export class SshConnection {
     client.on("error", (e: Error) => {
       this.#closeReason = e.message;
     });
+    // "end" (the server closed its side) comes before "close": no new channel can start from then on, so the
+    // connection stops taking commands at the first of the two (a command asked for in between would otherwise
+    // be sent to a dead socket and fail with "Not connected").
+    client.on("end", () => {
+      this.#closed = true;
+      if (this.#closeReason === "closed") this.#closeReason = "the server closed the connection";
+    });
     client.on("close", () => {
       this.#closed = true;
     });
@@ -136,9 +174,12 @@ export class SshConnection {
     timing: ConnectTiming,
     onChannelDelta: (delta: 1 | -1) => void = () => {},
   ): Promise<SshConnection> {
+    const where = `${endpoint.address}:${endpoint.port}`;
+    // A key we cannot use is found before anything is sent to the server.
+    const keyProblem = config.keyProblem();
+    if (keyProblem) return Promise.reject(new PrivateKeyError(endpoint.name, keyProblem));
     const client = new Client();
     let hostKeyError: SshError | undefined;
-    const where = `${endpoint.address}:${endpoint.port}`;
     return new Promise<SshConnection>((resolve, reject) => {
       let settled = false;
       const fail = (e: Error) => {
@@ -161,11 +202,11 @@ export class SshConnection {
       });
       client.on("error", (e: Error & { level?: string }) => {
         if (hostKeyError) return fail(hostKeyError);
-        const reason =
-          e.level === "client-authentication"
-            ? `authentication as ${config.user} failed (${e.message})`
-            : e.message;
-        fail(new ConnectionError(endpoint.name, where, reason));
+        if (e.level === "client-authentication") {
+          fail(new AuthenticationError(endpoint.name, where, config.user, `the server refused our credentials (${e.message})`));
+          return;
+        }
+        fail(new ConnectionError(endpoint.name, where, e.message));
       });
       client.on("close", () => fail(hostKeyError ?? new ConnectionError(endpoint.name, where, "connection closed before ready")));
       try {
@@ -202,8 +243,9 @@ export class SshConnection {
           },
         });
       } catch (e) {
-        // ssh2 throws synchronously for unparsable keys or a missing passphrase; its messages hold no key material.
-        fail(new ConnectionError(endpoint.name, where, (e as Error).message));
+        // ssh2 throws synchronously for unparsable keys or a missing passphrase (checked above already); its
+        // messages hold no key material.
+        fail(new PrivateKeyError(endpoint.name, describeKeyProblem((e as Error).message, false)));
       }
     });
   }

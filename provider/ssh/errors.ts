@@ -53,6 +53,41 @@ export class UnknownHostKeyError extends SshError {
   }
 }
 
+/**
+ * The server refused every credential we offered (an unauthorized key, a wrong user). Not a network failure: the
+ * server answered, so it is not "unreachable".
+ */
+export class AuthenticationError extends SshError {
+  constructor(
+    server: string,
+    readonly address: string,
+    readonly user: string,
+    readonly reason: string,
+  ) {
+    super(server, `cannot log in to ${server} (${address}) as ${user}: ${reason}`);
+  }
+  override toJSON() {
+    return { ...super.toJSON(), address: this.address, user: this.user, reason: this.reason };
+  }
+}
+
+/**
+ * Our private key cannot be used: unreadable or not a key, encrypted without a passphrase given, or the
+ * passphrase is wrong. Found before any connection is made. The message never holds key material or the
+ * passphrase.
+ */
+export class PrivateKeyError extends SshError {
+  constructor(
+    server: string,
+    readonly reason: string,
+  ) {
+    super(server, `cannot connect to ${server}: the SSH private key cannot be used: ${reason}`);
+  }
+  override toJSON() {
+    return { ...super.toJSON(), reason: this.reason };
+  }
+}
+
 /** TCP connect + SSH handshake + authentication did not finish within the connect deadline. */
 export class ConnectTimeoutError extends SshError {
   constructor(
@@ -67,7 +102,7 @@ export class ConnectTimeoutError extends SshError {
   }
 }
 
-/** Connecting or authenticating failed (refused, reset, authentication rejected...). */
+/** Connecting failed on the network (refused, reset, no route, closed before ready...). */
 export class ConnectionError extends SshError {
   constructor(
     server: string,
@@ -88,7 +123,7 @@ export class ConnectionLostError extends SshError {
     readonly command: string,
     readonly reason: string,
   ) {
-    super(server, `connection to ${server} lost while running \`${command}\`: ${reason}`);
+    super(server, `connection to ${server} lost while running \`${shortCommand(command)}\`: ${reason}`);
   }
   override toJSON() {
     return { ...super.toJSON(), command: this.command, reason: this.reason };
@@ -104,7 +139,7 @@ export class ChannelOpenError extends SshError {
     /** True when the connection itself was dead: the pool retries once on a fresh connection. */
     readonly connectionDead: boolean,
   ) {
-    super(server, `cannot start \`${command}\` on ${server}: ${reason}`);
+    super(server, `cannot start \`${shortCommand(command)}\` on ${server}: ${reason}`);
   }
   override toJSON() {
     return { ...super.toJSON(), command: this.command, reason: this.reason };
@@ -118,7 +153,7 @@ export class CommandTimeoutError extends SshError {
     readonly command: string,
     readonly timeoutMs: number,
   ) {
-    super(server, `command \`${command}\` on ${server} timed out after ${timeoutMs} ms`);
+    super(server, `command \`${shortCommand(command)}\` on ${server} timed out after ${timeoutMs} ms`);
   }
   override toJSON() {
     return { ...super.toJSON(), command: this.command, timeoutMs: this.timeoutMs };
@@ -137,10 +172,12 @@ export class RemoteCommandError extends SshError {
     readonly stderr: string,
     /** Masked stdout. */
     readonly stdout: string,
+    /** What the command was for, e.g. "writing /etc/fstab" (errors name the step, not a whole script). */
+    readonly step?: string,
   ) {
     const how = signal ? `was killed by signal ${signal}` : `exited with code ${exitCode}`;
-    const tail = stderr.trim() ? `: ${truncate(stderr.trim(), 2000)}` : "";
-    super(server, `command \`${command}\` on ${server} ${how}${tail}`);
+    const tail = lastLines(stderr);
+    super(server, `${step ? `${step}: ` : "command "}\`${shortCommand(command)}\` on ${server} ${how}${tail ? `: ${tail}` : ""}`);
   }
   override toJSON() {
     return {
@@ -155,4 +192,37 @@ export class RemoteCommandError extends SshError {
 
 function truncate(s: string, n: number): string {
   return s.length <= n ? s : s.slice(0, n) + "…";
+}
+
+/** The last few non-empty lines of a command's stderr, on one line (what a user needs to see of a failure). */
+export function lastLines(text: string, lines = 3, max = 400): string {
+  const kept = text.split("\n").map((l) => l.trim()).filter(Boolean).slice(-lines).join(" | ");
+  return kept.length <= max ? kept : "…" + kept.slice(kept.length - max);
+}
+
+/**
+ * A command as shown in an error: a script passed to `sh -c` is shown by its first line (never whole), and long
+ * command lines are cut. The masked display form goes in; nothing secret comes out.
+ */
+export function shortCommand(display: string, max = 120): string {
+  const lines = display.split("\n");
+  let s = lines[0];
+  if (lines.length > 1) s += ` …(${lines.length}-line script)`;
+  return truncate(s, max);
+}
+
+/**
+ * A failure of the network or of the server's liveness (refused, timed out, no route, connection lost): the only
+ * failures that may make a server "unreachable". Credential and host key failures are not: the server answered.
+ */
+export function isNetworkFailure(e: unknown): boolean {
+  if (e instanceof ConnectTimeoutError || e instanceof ConnectionLostError || e instanceof CommandTimeoutError) return true;
+  if (e instanceof ChannelOpenError) return true;
+  if (e instanceof ConnectionError) return true;
+  return false;
+}
+
+/** A failure that says our credentials or the server's identity are wrong: refresh and up must stop on it. */
+export function isCredentialFailure(e: unknown): boolean {
+  return e instanceof AuthenticationError || e instanceof PrivateKeyError || e instanceof HostKeyMismatchError || e instanceof UnknownHostKeyError;
 }

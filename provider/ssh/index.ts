@@ -25,6 +25,12 @@ export {
   ChannelOpenError,
   CommandTimeoutError,
   RemoteCommandError,
+  AuthenticationError,
+  PrivateKeyError,
+  isNetworkFailure,
+  isCredentialFailure,
+  shortCommand,
+  lastLines,
 } from "./errors";
 export { fingerprintOf, keyTypeOf } from "./fingerprint";
 export { verifyHostKey } from "./host-keys";

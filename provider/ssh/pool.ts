@@ -38,6 +38,8 @@ export interface ExecOptions {
   input?: string | Buffer;
   /** Overrides credentials.sudo for this command. */
   sudo?: boolean;
+  /** What the command is for ("writing /etc/fstab"): named in its error instead of a whole script. */
+  step?: string;
 }
 
 /** Counters per server (name). */
@@ -58,6 +60,9 @@ interface ServerEntry {
   lastConnectFailure?: { error: Error; at: number };
   stats: ServerStats;
 }
+
+/** How often a command that never started because its connection was dead is tried on a new connection. */
+const DEAD_CONNECTION_RETRIES = 2;
 
 /** How often a channel refused by sshd (its session limit) is asked for again before the error is raised. */
 const CHANNEL_REFUSED_RETRIES = 8;
@@ -127,9 +132,11 @@ export class SshPool {
               (e: Error) => ({ ok: false as const, e }),
             );
             if (!outcome.ok) {
-              // Only a command that never started is retried (once), and only when the connection was dead.
-              if (outcome.e instanceof ChannelOpenError && outcome.e.connectionDead && attempt === 0) {
+              // Only a command that never started is retried, and only when the connection was dead: that
+              // connection is dropped first (it may not have seen its own close yet), so the retry opens a new one.
+              if (outcome.e instanceof ChannelOpenError && outcome.e.connectionDead && attempt < DEAD_CONNECTION_RETRIES) {
                 this.#logger?.debug({ server: server.name, command: rendered.display }, "ssh connection was dead; retrying on a new one");
+                this.#drop(entry, conn, outcome.e.reason);
                 await running.released;
                 continue;
               }
@@ -158,6 +165,7 @@ export class SshPool {
                     r.signal,
                     maskSecrets(r.stderr, rendered.secrets),
                     maskSecrets(r.stdout, rendered.secrets),
+                    opts.step,
                   ),
                 );
             }
@@ -167,6 +175,15 @@ export class SshPool {
         })
         .catch(reject); // connection failures
     });
+  }
+
+  /**
+   * Connects to a server (or reuses its connection) without running anything: how a caller makes sure every
+   * server accepts our credentials and identity before it changes any of them.
+   */
+  async connect(server: ServerEndpoint): Promise<void> {
+    if (this.#closed) throw new Error("SshPool is closed");
+    await this.#connection(this.#entry(server));
   }
 
   /** Counters of one server (zeros if never used). */
@@ -215,6 +232,12 @@ export class SshPool {
       e.conn = undefined;
     }
     return e;
+  }
+
+  /** Forgets a dead connection (if it is still the server's current one) and closes it. */
+  #drop(e: ServerEntry, conn: SshConnection, reason: string): void {
+    if (e.conn === conn) e.conn = undefined;
+    conn.destroy(reason);
   }
 
   /** The server's live connection, connecting (once, shared by concurrent callers) if needed. */

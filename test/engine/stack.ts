@@ -2,7 +2,7 @@
 // registration is checked, diffed and applied against the SDK's own dynamic-provider host over gRPC, and the
 // resulting state is kept between operations (in memory, and in a JSON file when one is given).
 import * as crypto from "crypto";
-import { deleteOrder } from "./dependency-order";
+import { deleteInParallel } from "./dependency-order";
 import { Program, Registration, RegistrationResult, runProgram } from "./program-run";
 import { CheckFailure, ProviderCallError, ProviderHost, ProviderMethod } from "./provider-host";
 import { StackState, StateResource } from "./stack-state";
@@ -146,13 +146,8 @@ export class Stack {
       const run = await this.runProgramWith(op, program);
       if (op.errors.length > 0) return run.exports; // the engine stops before deleting when a step failed
       const gone = [...this.unregistered(op), ...this.state.resources.filter((r) => r.pendingDelete)];
-      for (const r of deleteOrder(gone)) {
-        try {
-          await this.deleteResource(op, r);
-        } catch {
-          break; // the engine stops at the first failed delete; the error is recorded
-        }
-      }
+      // In parallel, dependents first; the engine starts no new delete after a failed one (the error is recorded).
+      await deleteInParallel(gone, (r) => this.deleteResource(op, r));
       return run.exports;
     });
   }
@@ -184,16 +179,11 @@ export class Stack {
     });
   }
 
-  /** Deletes every resource, dependents first. */
+  /** Deletes every resource, dependents first, independent ones in parallel (as the engine does). */
   async destroy(): Promise<OperationResult> {
     return this.withHost(false, async (op) => {
-      for (const r of deleteOrder(this.state.resources)) {
-        try {
-          await this.deleteResource(op, r);
-        } catch {
-          break; // the engine stops at the first failed delete; the error is recorded
-        }
-      }
+      // As the engine: every resource whose dependents are gone is deleted at once, in parallel.
+      await deleteInParallel([...this.state.resources], (r) => this.deleteResource(op, r));
       return undefined;
     });
   }

@@ -181,4 +181,103 @@ describe("Cluster on the lab (engine harness)", function () {
       expect(fs.readFileSync(path.join(lab.dir, "storage", "volumes", uuid, "running_pool", "guest.txt"), "utf8")).to.equal("vm\n");
     });
   });
+
+  describe("lab strictness", () => {
+    it("o2cb refuses to go online when this node's ip_address in cluster.conf is not the server's own", async () => {
+      const [b, , a] = lab.info.servers; // ovs3: online earlier, holds no OCFS2 mount (so it can go offline)
+      const conf = [a, b].map((s, i) => `node:\n\tip_port = 7777\n\tip_address = ${i === 0 ? b.address : s.address}\n\tnumber = ${i}\n\tname = ${s.name}\n\tcluster = strict\n`).join("\n");
+      const file = `${conf}\ncluster:\n\tnode_count = 2\n\tname = strict\n`;
+      const r = await sh(a.name, `cp /etc/ocfs2/cluster.conf /tmp/cc.bak 2>/dev/null; service o2cb offline >/dev/null 2>&1; printf '%s' '${file}' > /etc/ocfs2/cluster.conf && service o2cb online strict; echo "exit=$?"; cp /tmp/cc.bak /etc/ocfs2/cluster.conf 2>/dev/null; true`);
+      expect(r.stdout).to.contain("Starting O2CB cluster strict: Failed");
+      expect(r.stdout).to.contain(`o2cb_ctl: Internal logic failure while adding node ${a.name}`);
+      expect(r.stdout).to.contain("exit=1");
+      expect(await online(a.name)).to.equal(false);
+    });
+  });
+
+  describe("wrong credentials fail refresh and up, naming the server and the cause; nothing changes", () => {
+    let stack: Stack;
+    const args = (names: string[]): ClusterArgs => ({ kind: "nfs", master: "ovs1", servers: names.map(server), source: lab.info.storage.nfs.export });
+    before(async () => {
+      stack = newStack();
+      ok(await stack.up(() => {
+        new Cluster("cluster", args(["ovs1", "ovs2"]));
+      }));
+    });
+    after(async () => {
+      ok(await stack.destroy());
+    });
+      let tmp: string;
+      const changed = (names: string[]) => () => {
+        new Cluster("cluster", { ...args(names), description: "changed by a bad login" });
+      };
+      const snapshot = async () => Promise.all(["ovs1", "ovs2"].map(async (s) => (await stamp(s)) + (await sh(s, "cat /etc/ovs/repositories 2>/dev/null; stat -c %Y /etc/fstab")).stdout));
+      const withConfig = async (overrides: Record<string, string | undefined>, expectText: (RegExp | string)[], notShown: string[] = []) => {
+        const saved = new Map(stack.config);
+        for (const [k, v] of Object.entries(overrides)) {
+          const key = `cluster-lab:${k}`;
+          if (v === undefined) stack.config.delete(key);
+          else stack.config.set(key, { value: v, secret: k !== "sshKnownHosts" });
+        }
+        try {
+          const before = await snapshot();
+          const state = stack.stateJson();
+          for (const result of [await stack.refresh(), await stack.up(changed(["ovs1", "ovs2"]))]) {
+            expect(result.errors, "the operation must fail").to.not.be.empty;
+            const text = result.errors.map((e) => e.message).join("\n");
+            if (process.env.SHOW_ERRORS) console.log(text);
+            for (const t of expectText) {
+              if (typeof t === "string") expect(text).to.contain(t);
+              else expect(text).to.match(t);
+            }
+            expect(text).not.to.match(/did not answer|unreachable/);
+            for (const secretText of notShown) expect(text).not.to.contain(secretText);
+            expect(stack.resource("cluster")!.outputs.description, "nothing applied").to.not.equal("changed by a bad login");
+          }
+          expect(await snapshot(), "no server changed").to.deep.equal(before);
+          expect(JSON.parse(stack.stateJson()).resources.map((r: { outputs: Record<string, unknown> }) => r.outputs.unreachableServers)).to.deep.equal(
+            JSON.parse(state).resources.map((r: { outputs: Record<string, unknown> }) => r.outputs.unreachableServers),
+          );
+        } finally {
+          stack.config.clear();
+          for (const [k, v] of saved) stack.config.set(k, v);
+        }
+      };
+      before(() => {
+        tmp = fs.mkdtempSync(path.join(require("os").tmpdir(), "cluster-creds-"));
+        require("child_process").execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(tmp, "stranger")]);
+        fs.copyFileSync(lab.info.privateKeyPath, path.join(tmp, "locked"));
+        fs.chmodSync(path.join(tmp, "locked"), 0o600);
+        require("child_process").execFileSync("ssh-keygen", ["-q", "-p", "-P", "", "-N", "right phrase 7", "-f", path.join(tmp, "locked")]);
+      });
+      after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+      it("an unauthorized key", async () => {
+        await withConfig({ sshPrivateKey: fs.readFileSync(path.join(tmp, "stranger"), "utf8") }, [/cannot log in to ovs1 \(.*\) as root: the server refused our credentials/, /cannot log in to ovs2/]);
+      });
+      it("a wrong passphrase", async () => {
+        await withConfig({ sshPrivateKey: fs.readFileSync(path.join(tmp, "locked"), "utf8"), sshPassphrase: "wrong phrase 9" }, ["ovs1", "ovs2", "the passphrase is wrong"], ["wrong phrase 9"]);
+      });
+      it("a missing passphrase", async () => {
+        await withConfig({ sshPrivateKey: fs.readFileSync(path.join(tmp, "locked"), "utf8"), sshPassphrase: undefined }, ["ovs1", "ovs2", "it is encrypted and no passphrase was given"]);
+      });
+      it("a garbage key", async () => {
+        await withConfig({ sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nbm90IGEga2V5\n-----END OPENSSH PRIVATE KEY-----\n" }, ["ovs1", "ovs2", "the SSH private key cannot be used: it is not a private key"], ["bm90IGEga2V5"]);
+      });
+      it("a server whose host key changed shows both fingerprints", async () => {
+        const hostKey = path.join(lab.dir, "servers", "ovs2", "ssh_host_ed25519_key");
+        expect(fs.existsSync(hostKey), hostKey).to.equal(true);
+        const original = { key: fs.readFileSync(hostKey), pub: fs.readFileSync(hostKey + ".pub") };
+        fs.rmSync(hostKey);
+        fs.rmSync(hostKey + ".pub");
+        require("child_process").execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", hostKey]);
+        const presented = String(require("child_process").execFileSync("ssh-keygen", ["-l", "-f", hostKey + ".pub"])).split(" ")[1];
+        try {
+          await withConfig({}, [`host key of ovs2 does not match: expected ${server("ovs2").hostKeyFingerprint}`, `server presented ${presented}`]);
+        } finally {
+          fs.writeFileSync(hostKey, original.key, { mode: 0o600 });
+          fs.writeFileSync(hostKey + ".pub", original.pub);
+        }
+      });
+    });
 });

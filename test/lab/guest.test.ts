@@ -89,6 +89,9 @@ describe("Guest on the lab (engine harness)", function () {
     expect(r.ops("same").map((s) => s.name).sort()).to.deep.equal(["db1", "pool", "web1"]);
     expect([await where("web1"), await where("db1")]).to.deep.equal(before);
     expect(await sh(n(0), "stat -c %Y /OVS/running_pool/web1/vm.cfg /OVS/running_pool/web1/ha.json")).to.equal(mt);
+    // A refresh of untouched guests finds nothing to report, and the next preview plans nothing.
+    expect(ok(await stack.refresh()).steps.filter((s) => s.name !== "pool").map((s) => s.op)).to.deep.equal(["same", "same"]);
+    expect(ok(await stack.preview(program(guests))).steps.map((s) => s.op)).to.deep.equal(["same", "same", "same"]);
   });
 
   it("a memory update rewrites vm.cfg (and ha.json) and does not restart the guest", async () => {
@@ -119,6 +122,29 @@ describe("Guest on the lab (engine harness)", function () {
     expect(ok(await stack.preview(program(guests))).step("db1")!.op).to.equal("update");
     ok(await stack.up(program(guests)));
     expect(await where("db1")).to.not.equal(undefined);
+  });
+
+  it("an unauthorized key fails refresh and up naming each server and the cause, not 'did not answer'; nothing changes", async () => {
+    const tmp = fs.mkdtempSync(path.join(require("os").tmpdir(), "guest-creds-"));
+    require("child_process").execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(tmp, "stranger")]);
+    const saved = stack.config.get("guest-lab:sshPrivateKey")!;
+    const before = await sh(n(0), "stat -c %Y.%s /OVS/running_pool/web1/vm.cfg /OVS/running_pool/db1/vm.cfg");
+    const running = [await where("web1"), await where("db1")];
+    const memory = stack.resource("web1")!.outputs.memory;
+    stack.setConfig("sshPrivateKey", fs.readFileSync(path.join(tmp, "stranger"), "utf8"), { secret: true });
+    try {
+      for (const r of [await stack.refresh(), await stack.up(program(guests.map((g) => ({ ...g, memory: 640, vcpus: 2 }))))]) {
+        const text = r.errors.map((e) => e.message).join("\n");
+        for (const s of ["ovs1", "ovs2", "ovs3"]) expect(text).to.match(new RegExp(`cannot log in to ${s} \\(.*\\) as root: the server refused our credentials`));
+        expect(text).not.to.match(/did not answer|unreachable|may run there/);
+      }
+    } finally {
+      stack.config.set("guest-lab:sshPrivateKey", saved);
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+    expect(await sh(n(0), "stat -c %Y.%s /OVS/running_pool/web1/vm.cfg /OVS/running_pool/db1/vm.cfg")).to.equal(before);
+    expect([await where("web1"), await where("db1")]).to.deep.equal(running);
+    expect(stack.resource("web1")!.outputs.memory, "state unchanged").to.equal(memory);
   });
 
   it("destroy stops the guests and removes their files; the split-brain check stays ok", async () => {

@@ -164,6 +164,8 @@ describe("ServerPool on the lab (engine harness)", function () {
     const rec = PoolRecordSchema.parse(JSON.parse(await sh(names()[0], `cat ${root}/.ovm-ha/pool.json`)));
     expect(rec.servers.map((s) => s.name)).to.deep.equal(names().slice(0, 2));
     expect(await sh(s2, "[ -e /etc/rc.d/rc0.d/K01ovm-ha-drain ] && echo yes || echo no")).to.equal("no\n");
+    // The directories installing the hook created are gone with it; the lab's own rc0.d/rc6.d stay.
+    expect(await sh(s2, "for d in /etc/rc.d/init.d /etc/rc.d/rc3.d /etc/rc.d/rc5.d /etc/rc.d/rc0.d /etc/rc.d/rc6.d; do [ -d $d ] && echo $d; done; true")).to.equal("/etc/rc.d/rc0.d\n/etc/rc.d/rc6.d\n");
     const check = await lab.check({ guests: ["rm1", "rm2"] });
     expect(check.ok, check.report).to.equal(true);
   });
@@ -182,6 +184,17 @@ describe("ServerPool on the lab (engine harness)", function () {
     expect(await sh(s1, "xm list | awk '{print $1}'")).to.include("big");
     const rec = PoolRecordSchema.parse(JSON.parse(await sh(names()[0], `cat ${root}/.ovm-ha/pool.json`)));
     expect(rec.servers.map((s) => s.name)).to.deep.equal(names().slice(0, 2));
+  });
+
+  it("destroy removes the record, the hooks and the directories their install created, nothing else", async () => {
+    const created = stack.resource("pool")!.outputs.hookDirsCreated as Record<string, string[]>;
+    expect(created[names()[0]], "recorded in state").to.include("/etc/rc.d/init.d");
+    const record = `${root}/.ovm-ha/pool.json`;
+    ok(await stack.destroy());
+    for (const s of names().slice(0, 2)) {
+      expect(await sh(s, `[ -e ${record} ] || [ -e /etc/rc.d/init.d ] || [ -e /etc/rc.d/rc3.d ] && echo left || echo clean`), s).to.equal("clean\n");
+      expect(await sh(s, "[ -d /etc/rc.d/rc0.d ] && [ -d /etc/rc.d/rc6.d ] && [ -e /etc/ovs/repositories ] && echo kept"), s).to.equal("kept\n");
+    }
   });
 
   it("no secret in state, logs or host output", async () => {

@@ -8,6 +8,7 @@ import * as path from "path";
 import {
   CommandTimeoutError,
   ConnectionError,
+  ConnectionLostError,
   ConnectTimeoutError,
   HostKeyMismatchError,
   RemoteCommandError,
@@ -18,6 +19,10 @@ import {
   SshPool,
   SshPoolOptions,
   UnknownHostKeyError,
+  AuthenticationError,
+  PrivateKeyError,
+  isNetworkFailure,
+  isCredentialFailure,
 } from "../../provider/ssh";
 import { startTestLab, TestLab } from "../support/lab";
 
@@ -118,12 +123,33 @@ describe("ssh layer (lab)", function () {
       const encrypted = fs.readFileSync(path.join(tmp, "key"));
       const ok = await pool({ privateKey: encrypted, passphrase: "pass phrase 1" }).exec(s1, ["true"]);
       expect(ok.code).to.equal(0);
-      const err = await pool({ privateKey: encrypted, passphrase: "wrong phrase 2" }).exec(s1, ["true"]).catch((e) => e);
-      expect(err).to.be.instanceOf(ConnectionError);
+      const p = pool({ privateKey: encrypted, passphrase: "wrong phrase 2" });
+      const err = await p.exec(s1, ["true"]).catch((e) => e);
+      expect(err).to.be.instanceOf(PrivateKeyError);
       expect(err.server).to.equal(s1.name);
+      expect(err.message).to.equal(`cannot connect to ${s1.name}: the SSH private key cannot be used: the passphrase is wrong (it does not decrypt the key)`);
+      expect(p.stats(s1.name).connectionsOpened, "found before connecting").to.equal(0);
       for (const form of [err.message, String(err), JSON.stringify(err)]) {
         expect(form).not.to.contain("wrong phrase 2");
         expect(form).not.to.contain("PRIVATE KEY");
+      }
+    });
+
+    it("a missing passphrase, a garbage key and an unauthorized key are typed errors naming server and cause", async () => {
+      const encrypted = fs.readFileSync(path.join(tmp, "key"));
+      const missing = await pool({ privateKey: encrypted }).exec(s1, ["true"]).catch((e) => e);
+      expect(missing).to.be.instanceOf(PrivateKeyError);
+      expect(missing.message).to.contain(s1.name).and.contain("it is encrypted and no passphrase was given");
+      const garbage = await pool({ privateKey: "not a key at all" }).exec(s1, ["true"]).catch((e) => e);
+      expect(garbage).to.be.instanceOf(PrivateKeyError);
+      expect(garbage.message).to.contain(s1.name).and.contain("it is not a private key");
+      execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(tmp, "stranger")]);
+      const refused = await pool({ privateKey: fs.readFileSync(path.join(tmp, "stranger")) }).exec(s1, ["true"]).catch((e) => e);
+      expect(refused).to.be.instanceOf(AuthenticationError);
+      expect(refused.message).to.match(new RegExp(`^cannot log in to ${s1.name} \\(${s1.address}:22\\) as root: the server refused our credentials`));
+      for (const e of [missing, garbage, refused]) {
+        expect(isNetworkFailure(e), e.message).to.equal(false);
+        expect(isCredentialFailure(e), e.message).to.equal(true);
       }
     });
 
@@ -249,6 +275,39 @@ describe("ssh layer (lab)", function () {
       const r = await p.exec(s2, ["echo", "back"]);
       expect(r.stdout).to.equal("back\n");
       expect(p.stats(s2.name).connectionsOpened).to.equal(before + 1);
+    });
+  });
+
+  describe("a command asked for while the connection closes", () => {
+    it("starts on a new connection: never 'cannot start ... Not connected' (20 rounds)", async () => {
+      for (let round = 0; round < 20; round++) {
+        const p = pool();
+        await p.exec(s2, ["true"]);
+        // A command on the connection kills the sshd session serving it; meanwhile a command is asked for every
+        // millisecond, so some are asked for exactly while the connection is going away.
+        let gone = false;
+        const killer = p.exec(s2, ["sh", "-c", "kill -KILL $PPID"]).then(
+          () => "ran",
+          (e: Error) => e,
+        );
+        void killer.then(() => (gone = true));
+        const asked: Promise<unknown>[] = [];
+        while (!gone && asked.length < 400) {
+          asked.push(p.exec(s2, ["echo", "back"]).then((r) => r.stdout, (e: Error) => e));
+          await new Promise((r) => setTimeout(r, 1));
+        }
+        expect(await killer, `round ${round}`).to.be.instanceOf(ConnectionLostError);
+        const answers = await Promise.all(asked);
+        expect(answers.length, `round ${round}`).to.be.above(0);
+        for (const a of answers) {
+          // A command that had started on the old connection may be lost with it (it may have run); one that had
+          // not started must run on a new connection.
+          if (a instanceof Error) expect(a, `round ${round}: ${a.message}`).to.be.instanceOf(ConnectionLostError);
+          else expect(a).to.equal("back\n");
+        }
+        expect((await p.exec(s2, ["echo", "back"])).stdout).to.equal("back\n");
+        p.close();
+      }
     });
   });
 

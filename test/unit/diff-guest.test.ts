@@ -55,4 +55,23 @@ describe("diff: Guest", () => {
     expect(diffGuest("id", base(), { ...base(), memory: UNKNOWN })).to.deep.equal({ changes: true, replaces: [], deleteBeforeReplace: false });
     expect(diffGuest("id", base(), { ...base(), pool: UNKNOWN })).to.deep.equal({ changes: true, replaces: ["pool"], deleteBeforeReplace: true });
   });
+
+  it("a pool known by name and the same is an update even with other parts unknown (preview); an unknown name replaces", () => {
+    const n = base();
+    n.pool = { ...n.pool, ha: true, clusterRoot: UNKNOWN };
+    expect(diffGuest("id", base(), n)).to.deep.equal({ changes: true, replaces: [], deleteBeforeReplace: false });
+    const u = base();
+    u.pool = { ...u.pool, name: UNKNOWN };
+    expect(diffGuest("id", base(), u).replaces).to.deep.equal(["pool"]);
+    const w = base();
+    w.pool = UNKNOWN;
+    expect(diffGuest("id", base(), w).replaces).to.deep.equal(["pool"]);
+  });
+
+  it("vm.cfg or the HA record found missing or changed by read is an update that rewrites them", () => {
+    for (const flag of [{ vmCfgMissing: true }, { vmCfgInSync: false }, { haRecordMissing: true }, { haRecordInSync: false }]) {
+      expect(diffGuest("id", { ...base(), ...flag }, base()), JSON.stringify(flag)).to.deep.equal({ changes: true, replaces: [], deleteBeforeReplace: false });
+    }
+    expect(diffGuest("id", { ...base(), vmCfgInSync: true, haRecordInSync: true }, base()).changes).to.equal(false);
+  });
 });

@@ -34,4 +34,16 @@ describe("diff: ServerPool", () => {
     expect(diffServerPool("id", base(), { ...base(), cluster: UNKNOWN }).replaces).to.deep.equal(["cluster"]);
     expect(diffServerPool("id", base(), { ...base(), ha: UNKNOWN })).to.deep.equal({ changes: true, replaces: [], deleteBeforeReplace: false });
   });
+
+  it("the HA record or a drain hook found changed by read is an update", () => {
+    expect(diffServerPool("id", { ...base(), recordInSync: false }, base()).changes).to.equal(true);
+    expect(diffServerPool("id", { ...base(), hookDrift: ["ovs2"] }, base()).changes).to.equal(true);
+    expect(diffServerPool("id", { ...base(), recordInSync: true, hookDrift: [] }, base()).changes).to.equal(false);
+  });
+
+  it("a new clusterSource replaces (another cluster root); giving it for the first time only records it", () => {
+    expect(diffServerPool("id", { ...base(), clusterSource: "nfs:/a" }, { ...base(), clusterSource: "nfs:/b" }).replaces).to.deep.equal(["clusterSource"]);
+    expect(diffServerPool("id", { ...base(), clusterSource: "nfs:/a" }, { ...base(), clusterSource: UNKNOWN }).replaces).to.deep.equal(["clusterSource"]);
+    expect(diffServerPool("id", base(), { ...base(), clusterSource: "nfs:/a" })).to.deep.equal({ changes: true, replaces: [], deleteBeforeReplace: false });
+  });
 });

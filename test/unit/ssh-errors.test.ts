@@ -62,4 +62,14 @@ describe("ssh pool without a network", () => {
       if (saved !== undefined) process.env.SSH_AUTH_SOCK = saved;
     }
   });
+
+  it("names the step, the server, the exit code and the last stderr lines: never a whole script", () => {
+    const script = ["set -e", 'mkdir -p -- "$(dirname -- "$1")"', 't="$1.tmp"', 'cat > "$t"', 'mv -f -- "$t" "$1"'].join("\n");
+    const r = renderCommand(["sh", "-c", script, "sh", "/etc/fstab"]);
+    const stderr = ["line 1 of noise", "line 2 of noise", "mv: cannot move", "Read-only file system", ""].join("\n");
+    const e = new RemoteCommandError("ovs2", r.display, 1, null, stderr, "", "writing /etc/fstab");
+    expect(e.message).to.equal("writing /etc/fstab: `sh -c 'set -e …(5-line script)` on ovs2 exited with code 1: line 2 of noise | mv: cannot move | Read-only file system");
+    expect(e.message).not.to.contain("mkdir");
+    expect(e.message.split("\n")).to.have.length(1);
+  });
 });

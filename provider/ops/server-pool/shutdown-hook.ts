@@ -2,8 +2,9 @@
 // running on it are ... migrated to another Virtual Machine Server"): an EL5 init script, run with "stop" by rc 0
 // (halt) and rc 6 (reboot) through K01 links, that asks the HA watchdog to drain this server and waits, bounded.
 // The script's text and paths are the watchdog's (watchdog/agent/drain-hook.ts); this module installs it.
+import * as path from "path";
 import { ServerEndpoint, shellWithArgs } from "../../ssh";
-import { ensureFile, run } from "../../runtime/remote";
+import { ensureFile, readFile, run } from "../../runtime/remote";
 import { DRAIN_HOOK_PATHS, drainHookScript } from "../../../watchdog/agent/drain-hook";
 
 export const HOOK_SCRIPT = DRAIN_HOOK_PATHS.initScript;
@@ -33,22 +34,59 @@ const LINKS_SCRIPT = [
   'mkdir -p /var/lock/subsys && touch "$0"',
 ].join("\n");
 
-/** Installs the script, its K01/S99 links and the subsys lock; writes only what is missing or different. */
-export async function installHook(server: ServerEndpoint, h: HookSettings): Promise<boolean> {
+/** Whether the script, its links and the subsys lock are as installHook makes them (read only). */
+export async function hookInSync(server: ServerEndpoint, h: HookSettings): Promise<boolean> {
+  const links = [...HOOK_LINKS, ...HOOK_START_LINKS];
+  const probe = await run(server, shellWithArgs('for l in "$@"; do printf "%s\\n" "$(readlink -- "$l" || true)"; done; [ -e ' + HOOK_LOCK + " ] && echo lock || echo nolock", ...links));
+  const lines = probe.stdout.split("\n");
+  if (!(links.every((_, i) => lines[i] === HOOK_SCRIPT) && lines[links.length] === "lock")) return false;
+  return (await readFile(server, HOOK_SCRIPT)) === renderShutdownHook(h);
+}
+
+/** The directories the hook's files go in, deepest first (what removeHook may take away again when empty). */
+export function hookDirectories(): string[] {
+  const dirs = new Set<string>();
+  for (const f of [HOOK_SCRIPT, ...HOOK_LINKS, ...HOOK_START_LINKS, HOOK_LOCK]) {
+    for (let d = path.posix.dirname(f); d !== "/" && d !== "/etc" && d !== "/var"; d = path.posix.dirname(d)) dirs.add(d);
+  }
+  return [...dirs].sort((a, b) => b.split("/").length - a.split("/").length || a.localeCompare(b));
+}
+
+/** Which of the hook's directories do not exist on the server (so installing creates them). */
+async function missingDirectories(server: ServerEndpoint): Promise<string[]> {
+  const r = await run(server, shellWithArgs('for d in "$@"; do [ -d "$d" ] || printf "%s\\n" "$d"; done', ...hookDirectories()));
+  return r.stdout.split("\n").filter(Boolean);
+}
+
+/**
+ * Installs the script, its K01/S99 links and the subsys lock; writes only what is missing or different. Returns
+ * whether it wrote, and the directories it created (recorded in state, so that removing the hook removes them too).
+ */
+export async function installHook(server: ServerEndpoint, h: HookSettings): Promise<{ wrote: boolean; createdDirs: string[] }> {
+  const createdDirs = await missingDirectories(server);
+  return { wrote: await install(server, h), createdDirs };
+}
+
+async function install(server: ServerEndpoint, h: HookSettings): Promise<boolean> {
   const wrote = (await ensureFile(server, HOOK_SCRIPT, renderShutdownHook(h), { mode: "755" })) === "written";
   const links = [...HOOK_LINKS, ...HOOK_START_LINKS];
   const probe = await run(server, shellWithArgs('for l in "$@"; do printf "%s\\n" "$(readlink -- "$l" || true)"; done; [ -e ' + HOOK_LOCK + " ] && echo lock || echo nolock", ...links));
   const lines = probe.stdout.split("\n");
   const ok = links.every((_, i) => lines[i] === HOOK_SCRIPT) && lines[links.length] === "lock";
   if (ok) return wrote;
-  await run(server, ["sh", "-c", LINKS_SCRIPT, HOOK_LOCK, HOOK_SCRIPT, ...links], { write: true });
+  await run(server, ["sh", "-c", LINKS_SCRIPT, HOOK_LOCK, HOOK_SCRIPT, ...links], { write: true, step: "linking the drain hook into rc0.d, rc6.d, rc3.d, rc5.d" });
   return true;
 }
 
-/** Removes the hook from a server leaving the pool. */
-export async function removeHook(server: ServerEndpoint): Promise<void> {
+/**
+ * Removes the hook from a server: its files, then the directories installing it created (`createdDirs`, from
+ * state), each only if empty, deepest first. Directories that were there before are never touched.
+ */
+export async function removeHook(server: ServerEndpoint, createdDirs: readonly string[] = []): Promise<void> {
   const paths = [HOOK_SCRIPT, ...HOOK_LINKS, ...HOOK_START_LINKS, HOOK_LOCK];
-  const present = await run(server, shellWithArgs('for p in "$@"; do if [ -e "$p" ] || [ -L "$p" ]; then echo "$p"; fi; done', ...paths));
+  const ours = hookDirectories().filter((d) => createdDirs.includes(d));
+  const present = await run(server, shellWithArgs('for p in "$@"; do if [ -e "$p" ] || [ -L "$p" ]; then echo "$p"; fi; done', ...paths, ...ours));
   if (present.stdout.trim() === "") return;
-  await run(server, shellWithArgs('rm -f -- "$@"', ...paths), { write: true });
+  const script = 'n="$1"; shift; i=0; for p in "$@"; do i=$((i+1)); if [ "$i" -le "$n" ]; then rm -f -- "$p"; else rmdir -- "$p" 2>/dev/null || true; fi; done';
+  await run(server, shellWithArgs(script, String(paths.length), ...paths, ...ours), { write: true, step: `removing the drain hook from ${server.name}` });
 }

@@ -3,7 +3,7 @@
 // cluster.conf; the master has the cluster root mounted. A member without it is no problem: propagation mounts
 // it there (seed 9.3 runs the ovs-* scripts on the master only). Every problem of every server is collected
 // into one error.
-import { ServerEndpoint, shellWithArgs } from "../../ssh";
+import { isCredentialFailure, ServerEndpoint, shellWithArgs } from "../../ssh";
 import { findMount, parseClusterConf, parseMtab, parseO2cbStatus, parseXmInfo } from "../../parsers";
 import { run } from "../../runtime/remote";
 import { reasonOf } from "./server-probe";
@@ -41,7 +41,8 @@ export async function checkServer(server: ServerEndpoint, o: { clusterRoot: stri
   try {
     out = (await run(server, shellWithArgs(VERIFY_SCRIPT, SEP, o.master ? "master" : "member"), { timeoutMs: 30000 })).stdout;
   } catch (e) {
-    return { server: server.name, problems: [`unreachable (${reasonOf(e)})`] };
+    // Only the network makes a server unreachable; a refused key or a changed host key is said as it is.
+    return { server: server.name, problems: [!isCredentialFailure(e) ? `unreachable (${reasonOf(e)})` : reasonOf(e)] };
   }
   const [mtab = "", o2cb = "", xmInfo = "", conf = ""] = out.split(SEP + "\n");
   if (o.master) {
