@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { expect } from "chai";
 import { loadScenario, runScenario, type Scenario } from "../../watchdog/sim/scenario";
 import { parseEvents } from "../../watchdog/sim/events";
-import { chooseTarget } from "../../watchdog/core/placement";
+import { chooseTarget } from "../../ha/placement";
 import { isPlacementTarget } from "../../watchdog/core/server-state";
 
 const BASE = path.resolve(__dirname, "../../..", "test/watchdog/scenarios/chaos-base");
