@@ -58,6 +58,8 @@ export class Watchdog implements WatchdogEnvironment {
   #poolProblems: string[] = [];
   #baselines = new Map<string, MemoryBaseline>();
   #pollInFlight = new Set<string>();
+  /** Extra listings (asked for by the core to settle a command) in flight, apart from the heartbeat's. */
+  #extraInFlight = new Set<string>();
   #missStreak = new Map<string, number>();
   #actionLimits = new Map<string, pLimit.Limit>();
   #inFlight = new Set<Promise<unknown>>();
@@ -276,7 +278,8 @@ export class Watchdog implements WatchdogEnvironment {
    * A failure to reach SSH is reported to the caller only ("none"): the heartbeat decides what a miss is.
    */
   #startListing(s: PoolServer, withInfo: boolean, sentAt: number, heartbeat: boolean): Promise<{ kind: "ok" | "ssh-only" | "none"; detail: string }> {
-    this.#pollInFlight.add(s.name);
+    const inFlight = heartbeat ? this.#pollInFlight : this.#extraInFlight;
+    inFlight.add(s.name);
     const p = this.ssh
       .exec(this.#endpoint(s), heartbeatCommand(withInfo), { timeoutMs: LISTING_ROUNDS * this.interval })
       .then(
@@ -308,7 +311,7 @@ export class Watchdog implements WatchdogEnvironment {
         },
       )
       .finally(() => {
-        this.#pollInFlight.delete(s.name);
+        inFlight.delete(s.name);
         this.#wake?.(); // late evidence: decide on it now
       });
     this.#track(p);
@@ -318,7 +321,8 @@ export class Watchdog implements WatchdogEnvironment {
   /** A listing asked for by the core outside the rounds (to settle a command at once): no answer is no miss. */
   #extraListing(server: string): void {
     const s = this.#state!.pool.servers.find((x) => x.name === server);
-    if (!s || !this.#baselines.has(server) || this.#pollInFlight.has(server)) return;
+    // A heartbeat listing in flight was sent before the command answered: it cannot settle it, so ask anew.
+    if (!s || !this.#baselines.has(server) || this.#extraInFlight.has(server)) return;
     this.#startListing(s, false, Date.now(), false);
   }
 
