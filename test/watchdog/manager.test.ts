@@ -304,7 +304,8 @@ describe("manager: a command with no answer may still run until its deadline", (
     expect(seen.state.guests.vm2.status).to.include({ state: "running", server: "s3" });
     // Had it not: only a listing sent after the deadline clears s3.
     r = step(r.state, [{ ...up("s3"), sentAt: 8200, answeredAt: 8250 }], 8300);
-    expect(r.state.guests.vm2.status.state).to.equal("powered-off");
+    expect(r.log.map(renderLogLine).join("\n")).to.match(/guest-start-failed server=s3 guest=vm2: start on s3 had no answer/);
+    expect(r.actions).to.deep.equal([{ kind: "start", guest: "vm2", server: "s3" }]);
   });
   it("after a restart, a start the old process sent is cleared by absence only after its deadline", () => {
     let s = toFailed();
