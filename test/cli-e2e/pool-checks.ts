@@ -4,7 +4,7 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import type { TestLab } from "../support/lab";
-import { PoolRecordSchema, GuestRecordSchema } from "../../watchdog/core/ha-record";
+import { PoolRecordSchema, GuestRecordSchema } from "../../ha/ha-record";
 import { parseO2cbListCluster, parseO2cbStatus } from "../../provider/parsers";
 
 export type Sh = (server: string, script: string) => Promise<string>;

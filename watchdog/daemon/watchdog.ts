@@ -5,18 +5,18 @@
 import pLimit from "p-limit";
 import pino from "pino";
 import type { SshPool, ServerEndpoint } from "../../provider/ssh";
-import { RemoteCommandError } from "../../provider/ssh";
+import { ChannelOpenError, ConnectionError, ConnectTimeoutError, HostKeyMismatchError, RemoteCommandError, UnknownHostKeyError } from "../../provider/ssh";
 import { xmCreate, xmMigrate, xmShutdown } from "../../provider/commands/xm";
 import { createManagerState, type ManagerState } from "../core/manager";
 import { turn, type WatchdogEnvironment } from "../core/environment";
-import type { GuestRecord, PoolRecord, PoolServer } from "../core/ha-record";
-import type { Action, LogLine, Observation } from "../core/types";
+import type { GuestRecord, PoolRecord, PoolServer } from "../../ha/ha-record";
+import type { Action, CommandOutcome, LogLine, Observation } from "../core/types";
 import { buildStatus, type Marks, type WatchdogStatus } from "../status";
 import { fenceFor, statusFilePath, type WatchdogConfig } from "./config";
 import { formatResponse, responsePath, type DrainResponse, type ResponseState } from "./drain-request";
 import { effectivePool } from "./effective-pool";
 import { runFence } from "./fence-runner";
-import { heartbeatCommand, parseHeartbeat, pollObservation, type MemoryBaseline } from "./heartbeat";
+import { Heartbeats } from "./heartbeats";
 import { WatchdogMetrics } from "./metrics";
 import { parseRecords, readRecordsCommand, type RecordSnapshot } from "./record-reader";
 import { endpointFor, seedEndpoints, sshPoolFromConfig, writeRemoteFile } from "./ssh-access";
@@ -55,9 +55,7 @@ export class Watchdog implements WatchdogEnvironment {
   #recordsHash?: string;
   #recordProblems: string[] = [];
   #poolProblems: string[] = [];
-  #baselines = new Map<string, MemoryBaseline>();
-  #pollInFlight = new Set<string>();
-  #missStreak = new Map<string, number>();
+  readonly heartbeats: Heartbeats;
   #actionLimits = new Map<string, pLimit.Limit>();
   #inFlight = new Set<Promise<unknown>>();
   #events: LogLine[] = [];
@@ -89,6 +87,18 @@ export class Watchdog implements WatchdogEnvironment {
       connectTimeoutMs: 900,
       logger: { debug: (o, m) => quiet.trace(o, m), warn: (o, m) => quiet.debug(o, m) },
     });
+    this.heartbeats = new Heartbeats({
+      ssh: this.ssh,
+      log: this.log,
+      metrics: this.metrics,
+      endpoint: (s) => this.#endpoint(s),
+      push: (o) => this.#inbox.push(o),
+      wake: () => this.#wake?.(),
+      track: (p) => this.#track(p),
+      interval: () => this.interval,
+      deadline: () => this.deadline,
+      infoEveryRounds: opts.config.heartbeat.infoEveryRounds,
+    });
   }
 
   get state(): ManagerState | undefined {
@@ -108,7 +118,9 @@ export class Watchdog implements WatchdogEnvironment {
   /** Loads the state or the records, starts the metrics endpoint and the loop. Resolves once running. */
   async start(): Promise<void> {
     assertSecretFilesPrivate(secretFiles(this.config));
-    const saved = readStateFile(this.config.stateFile);
+    // A command the previous process sent may still complete until its deadline (xend goes on without its client).
+    const c = this.config.commands;
+    const saved = readStateFile(this.config.stateFile, Math.max(c.startTimeoutMs, c.migrateTimeoutMs, c.stopTimeoutMs));
     if (saved) {
       this.#state = saved;
       this.log.info({ event: "state-loaded", file: this.config.stateFile }, "resuming from the saved state");
@@ -151,7 +163,7 @@ export class Watchdog implements WatchdogEnvironment {
       this.log.info({ event: "stopping", inFlight: this.#inFlight.size }, "waiting for commands in flight");
       await Promise.race([Promise.allSettled([...this.#inFlight]), new Promise((r) => setTimeout(r, STOP_WAIT_MS))]);
     }
-    if (this.#state) writeStatusFile(statusFilePath(this.config), this.status());
+    if (this.#state) writeStatusFile(statusFilePath(this.config), { ...this.status(), daemon: { ...this.status().daemon, stoppedAt: Date.now() } });
     this.ssh.close();
     await this.metrics.close();
     this.log.info({ event: "watchdog-stopped" }, "stopped; state saved");
@@ -171,26 +183,45 @@ export class Watchdog implements WatchdogEnvironment {
 
   // ---- the loop -------------------------------------------------------------------------------------------
 
+  /**
+   * Rounds every interval; between them, an answer that arrives (a command result, an extra listing) wakes the
+   * loop for a turn at once, so a failover never waits for the next round to take its next step.
+   */
   async #run(): Promise<void> {
     while (!this.#stopping) {
       const tick = Date.now();
       await this.#round_();
-      try {
-        this.#turn();
-      } catch (e) {
-        // Nothing was executed (persist comes before execute): the same decisions are taken again next turn.
-        this.log.error({ event: "turn-failed", err: (e as Error).message }, "turn failed; actions not executed");
+      this.#safeTurn();
+      for (;;) {
+        const wait = tick + this.interval - Date.now();
+        if (wait <= 0 || this.#stopping) break;
+        const woken = await new Promise<boolean>((r) => {
+          const timer = setTimeout(() => r(false), wait);
+          this.#wake = () => {
+            clearTimeout(timer);
+            r(true);
+          };
+        });
+        this.#wake = undefined;
+        if (!woken || this.#stopping) break;
+        this.#safeTurn();
       }
-      const wait = tick + this.interval - Date.now();
-      if (wait > 0 && !this.#stopping) await new Promise<void>((r) => { this.#wake = r; setTimeout(r, wait); });
-      this.#wake = undefined;
+    }
+  }
+
+  #safeTurn(): void {
+    try {
+      this.#turn();
+    } catch (e) {
+      // Nothing was executed (persist comes before execute): the same decisions are taken again next turn.
+      this.log.error({ event: "turn-failed", err: (e as Error).message }, "turn failed; actions not executed");
     }
   }
 
   async #round_(): Promise<void> {
     const state = this.#state!;
     this.#round++;
-    const polls = state.pool.servers.filter((s) => state.servers[s.name]?.state !== "removed").map((s) => this.#poll(s));
+    const polls = state.pool.servers.filter((s) => state.servers[s.name]?.state !== "removed").map((s) => this.heartbeats.poll(s, this.#round));
     const reader = this.#pickReader();
     const reads = reader ? [this.#readRecords(reader, this.deadline).then((ok) => { if (!ok) this.#reader = undefined; })] : [];
     await Promise.all([...polls, ...reads]);
@@ -199,8 +230,8 @@ export class Watchdog implements WatchdogEnvironment {
 
   #pickReader(): ServerEndpoint | undefined {
     const state = this.#state!;
-    if (this.#reader && state.pool.servers.some((s) => s.name === this.#reader!.name) && (this.#missStreak.get(this.#reader.name) ?? 0) === 0) return this.#reader;
-    const up = state.pool.servers.find((s) => (this.#missStreak.get(s.name) ?? 1) === 0);
+    if (this.#reader && state.pool.servers.some((s) => s.name === this.#reader!.name) && this.heartbeats.answering(this.#reader.name) !== false) return this.#reader;
+    const up = state.pool.servers.find((s) => this.heartbeats.answering(s.name) === true);
     this.#reader = up ? this.#endpoint(up) : seedEndpoints(this.config)[this.#round % this.config.pool.addresses.length];
     return this.#reader;
   }
@@ -210,40 +241,6 @@ export class Watchdog implements WatchdogEnvironment {
   }
   #poolEndpoints(pool: PoolRecord): ServerEndpoint[] {
     return pool.servers.map((s) => this.#endpoint(s));
-  }
-
-  async #poll(s: PoolServer): Promise<void> {
-    const miss = (why: string) => {
-      this.#inbox.push({ kind: "poll", server: s.name, ok: false });
-      this.metrics.heartbeatMisses.inc({ server: s.name });
-      const streak = (this.#missStreak.get(s.name) ?? 0) + 1;
-      this.#missStreak.set(s.name, streak);
-      if (streak === 1) this.log.warn({ event: "heartbeat-missed", server: s.name, err: why }, `heartbeat of ${s.name} missed: ${why}`);
-    };
-    if (this.#pollInFlight.has(s.name)) return miss("previous heartbeat still in flight");
-    const withInfo = !this.#baselines.has(s.name) || this.#round % this.config.heartbeat.infoEveryRounds === 0;
-    const t0 = Date.now();
-    const deadline = this.deadline;
-    this.#pollInFlight.add(s.name);
-    const exec = this.ssh.exec(this.#endpoint(s), heartbeatCommand(withInfo), { timeoutMs: deadline }).finally(() => this.#pollInFlight.delete(s.name));
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<"late">((r) => (timer = setTimeout(() => r("late"), deadline)));
-    try {
-      const r = await Promise.race([exec, late]);
-      if (r === "late") return miss(`no answer within ${deadline} ms`);
-      const p = pollObservation(s.name, parseHeartbeat(r.stdout), this.#baselines.get(s.name));
-      if (!p) return miss("no memory figures yet");
-      this.#baselines.set(s.name, p.baseline);
-      this.#inbox.push(p.obs);
-      this.metrics.heartbeatSeconds.observe((Date.now() - t0) / 1000);
-      if ((this.#missStreak.get(s.name) ?? 0) > 0) this.log.info({ event: "heartbeat-answered", server: s.name }, `${s.name} answers again`);
-      this.#missStreak.set(s.name, 0);
-    } catch (e) {
-      miss((e as Error).message);
-    } finally {
-      clearTimeout(timer);
-      exec.catch(() => undefined);
-    }
   }
 
   /** Reads records and requests from one server; queues a `config` observation when they changed. */
@@ -385,13 +382,16 @@ export class Watchdog implements WatchdogEnvironment {
           this.#command(a.server, () => {
             const rec = this.#record(a.guest);
             return xmCreate(rec.vmCfgPath);
-          }, this.config.commands.startTimeoutMs, (ok, detail) => ({ kind: "start-result", guest: a.guest, server: a.server, ok, detail }));
+          }, this.config.commands.startTimeoutMs, (outcome, t, detail) => ({ kind: "start-result", guest: a.guest, server: a.server, outcome, detail, ...t }));
           break;
         case "migrate":
-          this.#command(a.from, () => xmMigrate(a.guest, this.#serverRecord(a.to).address, true), this.config.commands.migrateTimeoutMs, (ok, detail) => ({ kind: "migrate-result", guest: a.guest, from: a.from, to: a.to, ok, detail }));
+          this.#command(a.from, () => xmMigrate(a.guest, this.#serverRecord(a.to).address, true), this.config.commands.migrateTimeoutMs, (outcome, t, detail) => ({ kind: "migrate-result", guest: a.guest, from: a.from, to: a.to, outcome, detail, ...t }));
           break;
         case "stop":
-          this.#command(a.server, () => xmShutdown(a.guest, true), this.config.commands.stopTimeoutMs, (ok, detail) => ({ kind: "stop-result", guest: a.guest, server: a.server, ok, detail }));
+          this.#command(a.server, () => xmShutdown(a.guest, true), this.config.commands.stopTimeoutMs, (outcome, t, detail) => ({ kind: "stop-result", guest: a.guest, server: a.server, outcome, detail, ...t }));
+          break;
+        case "list":
+          this.heartbeats.extra(this.#state!.pool.servers.find((x) => x.name === a.server));
           break;
         case "proceed":
           this.#respond(a.server, "done", `drained: ${a.op} may go ahead`);
@@ -422,21 +422,24 @@ export class Watchdog implements WatchdogEnvironment {
     p.finally(() => this.#inFlight.delete(p)).catch(() => undefined);
   }
 
-  #command(server: string, build: () => readonly string[], timeoutMs: number, result: (ok: boolean, detail?: string) => Observation): void {
+  #command(server: string, build: () => readonly string[], timeoutMs: number, result: (outcome: CommandOutcome, t: { sentAt: number; answeredAt: number; mayRunUntil?: number }, detail?: string) => Observation): void {
     let limit = this.#actionLimits.get(server);
     if (!limit) this.#actionLimits.set(server, (limit = pLimit(ACTIONS_PER_SERVER)));
     const p = limit(async () => {
       const argv = build();
-      const t0 = Date.now();
+      const sentAt = Date.now();
       try {
         await this.ssh.exec(this.#endpoint(this.#serverRecord(server)), argv, { timeoutMs });
-        this.log.info({ event: "command-done", server, command: argv.join(" "), ms: Date.now() - t0 }, `${server}: ${argv.join(" ")}`);
-        this.#inbox.push(result(true));
+        this.log.info({ event: "command-done", server, command: argv.join(" "), ms: Date.now() - sentAt }, `${server}: ${argv.join(" ")}`);
+        this.#inbox.push(result("ok", { sentAt, answeredAt: Date.now() }));
       } catch (e) {
         const detail = e instanceof RemoteCommandError ? (e.stderr.trim() || e.message).split("\n").slice(-2).join(" ") : (e as Error).message;
-        this.log.warn({ event: "command-failed", server, command: argv.join(" "), err: detail, ms: Date.now() - t0 }, `${server}: ${argv.join(" ")} failed`);
-        this.#inbox.push(result(false, detail));
+        const outcome = commandOutcome(e);
+        const t = { sentAt, answeredAt: Date.now(), ...(outcome === "unknown" ? { mayRunUntil: sentAt + timeoutMs } : {}) };
+        this.log.warn({ event: "command-failed", server, command: argv.join(" "), err: detail, outcome, ms: Date.now() - sentAt }, `${server}: ${argv.join(" ")} ${outcome === "unknown" ? "got no answer (it may have run)" : "failed"}`);
+        this.#inbox.push(result(outcome, t, detail));
       }
+      this.#wake?.(); // settle it now: the core asks for a listing right away
     });
     this.#track(p);
   }
@@ -444,15 +447,30 @@ export class Watchdog implements WatchdogEnvironment {
   #fence(server: string): void {
     const f = fenceFor(this.config, server);
     if (!f) {
-      this.#inbox.push({ kind: "fence-result", server, outcome: "failed", detail: "no fence command configured" });
+      const now = Date.now();
+      this.#inbox.push({ kind: "fence-result", server, outcome: "failed", detail: "no fence command configured", sentAt: now, answeredAt: now });
       return;
     }
     const s = this.#serverRecord(server);
     this.log.warn({ event: "fence-command", server }, `fencing ${server}`);
+    const sentAt = Date.now();
     const p = runFence(f, { name: s.name, address: s.address }, this.#state!.pool.timing.fenceTimeoutMs).then((r) => {
       this.log.warn({ event: "fence-command-result", server, outcome: r.outcome, ms: r.ms, detail: r.detail }, `fence of ${server}: ${r.outcome}`);
-      this.#inbox.push({ kind: "fence-result", server, outcome: r.outcome, detail: r.detail });
+      this.#inbox.push({ kind: "fence-result", server, outcome: r.outcome, detail: r.detail, sentAt, answeredAt: Date.now() });
+      this.#wake?.();
     });
     this.#track(p);
   }
 }
+
+/**
+ * What a failed command says about whether it ran: an error answer from the server (exit status) or a failure to
+ * connect or open a channel means it did not run as asked ("failed"); a deadline or a connection lost after it was
+ * sent means it may have run ("unknown").
+ */
+export function commandOutcome(e: unknown): CommandOutcome {
+  if (e instanceof RemoteCommandError) return "failed";
+  if (e instanceof ConnectTimeoutError || e instanceof ConnectionError || e instanceof ChannelOpenError || e instanceof HostKeyMismatchError || e instanceof UnknownHostKeyError) return "failed";
+  return "unknown";
+}
+
