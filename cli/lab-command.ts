@@ -28,9 +28,39 @@ export function labCommand(): Command {
     });
   };
   fault("crash", "the server dies at once: its sshd, its guests and any agent on it", lab.crash);
-  fault("hang", "freeze every process of the server until `lab heal`", lab.hang);
-  fault("partition", "the server keeps running but nothing can reach it over the network", lab.partition);
-  fault("heal", "undo hang or partition", lab.heal);
+  dirOption(cmd.command("hang <server>").description("freeze dom0 (sshd, xm, agents) until `lab heal`; its guests keep running"))
+    .option("--machine", "freeze the whole machine, guests too")
+    .action(async (server: string, o: { dir: string; machine?: boolean }) => {
+      await lab.hang(lab.loadLab(resolveDir(o.dir)), server, o.machine ? "machine" : "dom0");
+    });
+  dirOption(cmd.command("partition <server>").description("cut the server off the network (both ways) until `lab heal`"))
+    .option("--from <address>", "cut only the traffic between the server and this address (or server name); the rest still reach it")
+    .action(async (server: string, o: { dir: string; from?: string }) => {
+      await lab.partition(lab.loadLab(resolveDir(o.dir)), server, { from: o.from });
+    });
+  fault("heal", "undo hang and partition (every --from cut too)", lab.heal);
+  dirOption(cmd.command("xend <server> <state> [ms]").description("xend down (xm fails as with xend stopped), slow MS (xm answers MS late), or up; SSH keeps working"))
+    .option("--stale", "with slow: handle each request at once and hold only its answer back MS (an answer overtaken by events)")
+    .action(async (server: string, state: string, ms: string | undefined, o: { dir: string; stale?: boolean }) => {
+      const info = lab.loadLab(resolveDir(o.dir));
+      if (state === "down" || state === "up") {
+        if (ms !== undefined || o.stale) throw new Error(`xend ${state} takes no milliseconds and no --stale`);
+        await lab.xend(info, server, state === "down" ? { mode: "down" } : undefined);
+      } else if (state === "slow") {
+        if (ms === undefined) throw new Error("xend slow needs the delay in milliseconds, e.g. `lab xend ovs1 slow 3000`");
+        await lab.xend(info, server, { mode: "slow", ms: parsePositiveInt(ms), stale: o.stale === true });
+      } else {
+        throw new Error(`xend takes 'down', 'slow MS' or 'up', got '${state}'`);
+      }
+    });
+  dirOption(cmd.command("lose-answers <server> <n>").description("the next N commands on the server run, but their answers never arrive (their SSH connection is cut); 0 disarms"))
+    .option("--at <when>", "end: cut when the command has ended (default); start: cut once it started, leaving it running", "end")
+    .action(async (server: string, n: string, o: { dir: string; at: string }) => {
+      if (o.at !== "end" && o.at !== "start") throw new Error(`--at takes 'end' or 'start', got '${o.at}'`);
+      const count = Number(n);
+      if (!/^\d+$/.test(n)) throw new Error(`lose-answers takes a whole number of commands (0 disarms), got '${n}'`);
+      await lab.loseAnswers(lab.loadLab(resolveDir(o.dir)), server, count, o.at);
+    });
   fault("shutdown", "planned shutdown: run the server's shutdown hooks, then stop it", (i, s) => lab.shutdown(i, s));
 
   dirOption(cmd.command("power <state> <server>").description("the lab's IPMI: off = crash, on = boot again, empty of guests"))
@@ -41,18 +71,36 @@ export function labCommand(): Command {
       else throw new Error(`power takes 'on' or 'off', got '${state}'`);
     });
 
-  dirOption(cmd.command("status").description("each server's power, hang and partition state")).action(async (o: { dir: string }) => {
-    const info = lab.loadLab(resolveDir(o.dir));
-    process.stdout.write(JSON.stringify(lab.serverStates(info), null, 2) + "\n");
-  });
-
-  dirOption(cmd.command("check").description("split-brain checker: exit 0 and `ok` when no guest ever ran twice"))
+  dirOption(cmd.command("status").description("the watchdog's source address and each server's power, hang, partition and xend state"))
     .action(async (o: { dir: string }) => {
+      const info = lab.loadLab(resolveDir(o.dir));
+      process.stdout.write(JSON.stringify(lab.labStatus(info), null, 2) + "\n");
+    });
+
+  dirOption(cmd.command("check").description("split-brain checker: fails on a guest that ran twice at once, an expected guest with no run record in the window, or nothing to check; reports each guest's downtime"))
+    .option("--guests <names>", "comma-separated guests that must have run (default: the HA guest records on the shared storage)")
+    .option("--since <time>", "window start: ISO time or epoch ms (default: the first record of an expected guest)")
+    .option("--until <time>", "window end: ISO time or epoch ms (default: now)")
+    .option("--max-downtime <ms>", "also fail when a guest went longer than this without a record", parsePositiveInt)
+    .option("--json", "print the whole result as JSON")
+    .action(async (o: { dir: string; guests?: string; since?: string; until?: string; maxDowntime?: number; json?: boolean }) => {
       // Loaded at call time: the checker reads only the shared storage.
       const check = require("../lab/check") as typeof import("../lab/check");
-      const result = await check.checkLab(resolveDir(o.dir));
-      process.stdout.write(check.formatCheckReport(result) + "\n");
+      const guests = o.guests === undefined ? undefined : o.guests.split(",").map((g) => g.trim()).filter(Boolean);
+      const result = await check.checkLab(resolveDir(o.dir), {
+        guests,
+        since: o.since === undefined ? undefined : parseTime("--since", o.since),
+        until: o.until === undefined ? undefined : parseTime("--until", o.until),
+        maxDowntimeMs: o.maxDowntime,
+      });
+      process.stdout.write((o.json ? JSON.stringify(result, null, 2) : check.formatCheckReport(result)) + "\n");
       if (!result.ok) process.exitCode = 1;
     });
   return cmd;
+}
+
+function parseTime(option: string, value: string): number {
+  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  if (!Number.isFinite(ms)) throw new Error(`${option} takes an ISO time (2026-11-29T14:00:00Z) or epoch milliseconds, got '${value}'`);
+  return ms;
 }

@@ -1,5 +1,6 @@
 // Network partitions of lab servers: one nftables table per lab, with a set of partitioned addresses whose packets
-// are dropped in both directions. Dropped (not rejected), so that a partitioned server looks like a real one
+// are dropped in both directions, and a set of cut address pairs (`lab partition SERVER --from ADDRESS`): only the
+// traffic between those two addresses is dropped, everyone else still reaches both. Dropped (not rejected), so that a partitioned server looks like a real one
 // behind a cut cable: connections time out rather than fail fast.
 import { execFileSync } from "child_process";
 
@@ -14,8 +15,9 @@ export function installFirewall(slot: number): void {
   removeFirewall(slot);
   nft(`table inet ${t} {
   set partitioned { type ipv4_addr; }
-  chain input { type filter hook input priority -10; policy accept; ip saddr @partitioned drop; ip daddr @partitioned drop; }
-  chain output { type filter hook output priority -10; policy accept; ip saddr @partitioned drop; ip daddr @partitioned drop; }
+  set cut { type ipv4_addr . ipv4_addr; }
+  chain input { type filter hook input priority -10; policy accept; ip saddr @partitioned drop; ip daddr @partitioned drop; ip saddr . ip daddr @cut drop; }
+  chain output { type filter hook output priority -10; policy accept; ip saddr @partitioned drop; ip daddr @partitioned drop; ip saddr . ip daddr @cut drop; }
 }
 `);
 }
@@ -35,5 +37,15 @@ export function setPartitioned(slot: number, address: string, partitioned: boole
   } catch (e) {
     // Deleting an address that is not in the set is not an error for `heal`.
     if (partitioned) throw e;
+  }
+}
+
+/** Cuts (or restores) the traffic between two addresses, both ways. */
+export function setCut(slot: number, a: string, b: string, cut: boolean): void {
+  const op = cut ? "add" : "delete";
+  try {
+    nft(`${op} element inet ${tableName(slot)} cut { ${a} . ${b}, ${b} . ${a} }\n`);
+  } catch (e) {
+    if (cut) throw e;
   }
 }

@@ -3,8 +3,9 @@ import { execFile, execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { promisify } from "util";
-import { labCgroupDir, removeCgroupTree, serverCgroupDir, setFrozen, isFrozen } from "./cgroup";
-import { installFirewall, removeFirewall, setPartitioned } from "./firewall";
+import { dom0CgroupDir, labCgroupDir, removeCgroupTree, serverCgroupDir, setFrozen, isFrozen } from "./cgroup";
+import { installFirewall, removeFirewall, setCut, setPartitioned } from "./firewall";
+import { clearFaults, LoseAt, loseAnswersLeft, setLoseAnswers, writeXendFault, XendFault } from "./faults";
 import { fingerprintOf, generateKey, publicKeyLine } from "./keys";
 import { LabInfo, LabLun, LabServer, layout } from "./layout";
 import { bootServer, killServer, prepareServer, PROJECT_ROOT, serverIsRunning, serverNamespacePid, waitForSsh } from "./server";
@@ -31,10 +32,17 @@ export interface LoopRecord {
 }
 
 export type ServerPower = "on" | "off";
+export type HangScope = "dom0" | "machine";
 export interface ServerRuntimeState {
   power: ServerPower;
   hung: boolean;
+  /** What a hang froze: dom0 only (its guests run on) or the whole machine. */
+  hangScope?: HangScope;
   partitioned: boolean;
+  /** Addresses cut from this server by `lab partition SERVER --from ADDRESS` (the rest still reach it). */
+  cutFrom?: string[];
+  /** `lab xend`: xend down or slow (absent: up). */
+  xend?: XendFault;
   since: string;
 }
 
@@ -165,6 +173,8 @@ export async function labUp(opts: LabUpOptions): Promise<LabInfo> {
     const iscsiTargets = [1, 2, 3].map((n) => ({ iqn: `iqn.2006-01.lab.ovm-ha:s${slot}.target${n}`, tpgt: n, lun: `iscsi${n}` }));
     for (const t of iscsiTargets) luns.push({ id: t.lun, kind: "iscsi", iqn: t.iqn, tpgt: t.tpgt, image: path.join(layout.lunDir(dir), `${t.lun}.img`), sizeMb: lunSizeMb });
     luns.push({ id: "san1", kind: "san", sanDevice: "sdb", image: path.join(layout.lunDir(dir), "san1.img"), sizeMb: lunSizeMb });
+    // Client addresses (.240 ...): the watchdog and its replicas bind one, so a cut can single one of them out.
+    const clientAddresses = [240, 241, 242, 243].map((h) => slotAddress(slot, h));
     const portalAddress = slotAddress(slot, 250);
     const nfsHost = slotAddress(slot, 251);
     const info: LabInfo = {
@@ -174,6 +184,8 @@ export async function labUp(opts: LabUpOptions): Promise<LabInfo> {
       privateKeyPath: path.join(keys, "id_ed25519"),
       knownHostsPath: path.join(keys, "known_hosts"),
       sudoUser: "ovmadmin",
+      watchdogAddress: clientAddresses[0],
+      clientAddresses,
       storage: {
         iscsi: { portal: `${portalAddress}:3260`, portalAddress, port: 3260, targets: iscsiTargets },
         san: [{ device: "/dev/sdb", lun: "san1" }],
@@ -208,7 +220,12 @@ export async function labDown(dirArg: string): Promise<void> {
     removeFirewall(slot);
   }
   detachLoops(dir);
-  if (info) for (const s of info.servers) writeState(info, s.name, { power: "off", hung: false, partitioned: false });
+  if (info) {
+    for (const s of info.servers) {
+      clearFaults(dir, s.name);
+      writeState(info, s.name, { power: "off", hung: false, hangScope: undefined, partitioned: false, cutFrom: undefined, xend: undefined });
+    }
+  }
   if (slot !== undefined) releaseSlot(slot, dir);
 }
 
@@ -216,7 +233,9 @@ export async function powerOn(info: LabInfo, name: string, timeoutMs = 30000): P
   const server = findServer(info, name);
   if (serverIsRunning(info, server.name)) throw new LabError(`server ${server.name} is already powered on`);
   prepareServer(info, server);
-  writeState(info, server.name, { power: "on", hung: false });
+  // A boot starts xend and a fresh sshd: no xend fault, no answers waiting to be lost.
+  clearFaults(info.dir, server.name);
+  writeState(info, server.name, { power: "on", hung: false, hangScope: undefined, xend: undefined });
   bootServer(info, server);
   await waitForSsh(server, timeoutMs, layout.serverLog(info.dir, server.name));
 }
@@ -225,29 +244,80 @@ export async function powerOn(info: LabInfo, name: string, timeoutMs = 30000): P
 export async function crash(info: LabInfo, name: string): Promise<void> {
   const server = findServer(info, name);
   await killServer(info, server.name);
-  writeState(info, server.name, { power: "off", hung: false });
+  writeState(info, server.name, { power: "off", hung: false, hangScope: undefined });
 }
 
-export async function hang(info: LabInfo, name: string): Promise<void> {
+/**
+ * Freezes dom0 (sshd, xm, agents: nothing answers) while the guests keep running, as on Xen when dom0 hangs;
+ * `machine` freezes the guests too.
+ */
+export async function hang(info: LabInfo, name: string, scope: HangScope = "dom0"): Promise<void> {
   const server = findServer(info, name);
   if (!serverIsRunning(info, server.name)) throw new LabError(`server ${server.name} is powered off: nothing to hang`);
-  setFrozen(serverCgroupDir(info.slot, server.name), true);
-  for (let i = 0; i < 200 && !isFrozen(serverCgroupDir(info.slot, server.name)); i++) await new Promise((r) => setTimeout(r, 10));
-  writeState(info, server.name, { hung: true });
+  const cg = scope === "machine" ? serverCgroupDir(info.slot, server.name) : dom0CgroupDir(info.slot, server.name);
+  setFrozen(cg, true);
+  for (let i = 0; i < 200 && !isFrozen(cg); i++) await new Promise((r) => setTimeout(r, 10));
+  if (!isFrozen(cg)) throw new LabError(`server ${server.name}: its ${scope === "machine" ? "processes" : "dom0"} did not freeze within 2 s`);
+  writeState(info, server.name, { hung: true, hangScope: scope });
 }
 
-export async function partition(info: LabInfo, name: string): Promise<void> {
+/**
+ * Without `from`: nothing reaches the server over the network. With `from` (an address, or a server's name): only
+ * the traffic between the server and that address is cut; every other server and the shared storage still reach it.
+ */
+export async function partition(info: LabInfo, name: string, opts: { from?: string } = {}): Promise<void> {
   const server = findServer(info, name);
-  setPartitioned(info.slot, server.address, true);
-  writeState(info, server.name, { partitioned: true });
+  if (opts.from === undefined) {
+    setPartitioned(info.slot, server.address, true);
+    writeState(info, server.name, { partitioned: true });
+    return;
+  }
+  const from = resolveAddress(info, opts.from);
+  if (from === server.address) throw new LabError(`partition ${server.name} --from ${opts.from}: that is the server's own address`);
+  setCut(info.slot, server.address, from, true);
+  const cutFrom = [...new Set([...(readState(info, server.name).cutFrom ?? []), from])];
+  writeState(info, server.name, { cutFrom });
 }
 
-/** Undo hang and partition. */
+/** An IPv4 address as given, or the address of a server named so. */
+function resolveAddress(info: LabInfo, what: string): string {
+  const s = info.servers.find((x) => x.name === what);
+  if (s) return s.address;
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(what) || what.split(".").some((o) => Number(o) > 255)) {
+    throw new LabError(`--from takes an IPv4 address or a server name of this lab (${info.servers.map((x) => x.name).join(", ")}), got '${what}'`);
+  }
+  return what;
+}
+
+/** `lab xend SERVER down|slow MS|up`: xm fails as with xend stopped, or answers late, while SSH works. */
+export async function xend(info: LabInfo, name: string, fault: XendFault | undefined): Promise<void> {
+  const server = findServer(info, name);
+  if (fault?.mode === "slow" && (!Number.isInteger(fault.ms) || fault.ms < 1 || fault.ms > 600000)) {
+    throw new LabError(`xend slow takes a whole number of milliseconds from 1 to 600000, got ${fault.ms}`);
+  }
+  writeXendFault(info.dir, server.name, fault);
+  writeState(info, server.name, { xend: fault });
+}
+
+/**
+ * `lab lose-answers SERVER N`: the next N commands run on the server (to the end, or `at: "start"`: started and
+ * left running) but their answers never arrive: the SSH connection that carried each is cut.
+ */
+export async function loseAnswers(info: LabInfo, name: string, count: number, at: LoseAt = "end"): Promise<void> {
+  const server = findServer(info, name);
+  if (!Number.isInteger(count) || count < 0 || count > 100000) throw new LabError(`lose-answers takes a whole number of commands from 0 to 100000, got ${count}`);
+  setLoseAnswers(info.dir, server.name, count, at);
+}
+
+/** Undo hang and partition (every cut of the server too). xend and lost answers have their own switches. */
 export async function heal(info: LabInfo, name: string): Promise<void> {
   const server = findServer(info, name);
   setPartitioned(info.slot, server.address, false);
-  try { setFrozen(serverCgroupDir(info.slot, server.name), false); } catch { /* powered off: nothing frozen */ }
-  writeState(info, server.name, { hung: false, partitioned: false });
+  for (const from of readState(info, server.name).cutFrom ?? []) setCut(info.slot, server.address, from, false);
+  for (const cg of [serverCgroupDir(info.slot, server.name), dom0CgroupDir(info.slot, server.name)]) {
+    try { setFrozen(cg, false); } catch { /* powered off: nothing frozen */ }
+  }
+  writeState(info, server.name, { hung: false, hangScope: undefined, partitioned: false, cutFrom: undefined });
 }
 
 /** A planned shutdown: the server's shutdown hooks run first (bounded), then it stops. */
@@ -278,7 +348,7 @@ export async function inServer(info: LabInfo, name: string, argv: string[], time
     // Joins the server's cgroup first, so that what it starts (a guest, say) dies with the server like the rest.
     // `--wd` without a value takes the server's own working directory (its root): nsenter opens a given path in
     // OUR mount namespace, which would leave the command in a directory outside the server's root.
-    const cg = serverCgroupDir(info.slot, server.name);
+    const cg = dom0CgroupDir(info.slot, server.name);
     const enter = 'echo $$ > "$1/cgroup.procs" && shift && exec nsenter "$@"';
     const { stdout, stderr } = await execFileAsync("sh", ["-c", enter, "enter", cg, `--target=${pid}`, "--mount", "--uts", "--root", "--wd", "--", ...argv], {
       cwd: "/",
@@ -302,4 +372,17 @@ export function serverStates(info: LabInfo): Record<string, ServerRuntimeState> 
     out[s.name] = { ...st, power: serverIsRunning(info, s.name) ? "on" : "off" };
   }
   return out;
+}
+
+export interface LabStatus {
+  /** Source address for the watchdog's SSH connections (`localAddress`), so `partition --from` can single it out. */
+  watchdogAddress?: string;
+  clientAddresses?: string[];
+  servers: Record<string, ServerRuntimeState & { loseAnswersLeft: number }>;
+}
+
+export function labStatus(info: LabInfo): LabStatus {
+  const servers: LabStatus["servers"] = {};
+  for (const [name, st] of Object.entries(serverStates(info))) servers[name] = { ...st, loseAnswersLeft: loseAnswersLeft(info.dir, name) };
+  return { watchdogAddress: info.watchdogAddress, clientAddresses: info.clientAddresses, servers };
 }

@@ -44,6 +44,13 @@ export interface LabInfo {
     san: { device: string; lun: string }[];
     nfs: { export: string; host: string; path: string };
   };
+  /**
+   * The source address the watchdog binds (ssh `localAddress`), so that `lab partition SERVER --from` can cut it
+   * from one server while the rest of the lab still reaches that server. Absent in labs made before it existed.
+   */
+  watchdogAddress?: string;
+  /** Further client addresses (watchdog replicas, a second client), the first being watchdogAddress. */
+  clientAddresses?: string[];
   /** Absolute paths used by the stand-ins (node binary and compiled stand-in scripts). */
   runtime: { node: string; dist: string };
 }

@@ -3,7 +3,7 @@ import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
-import { killCgroup, serverCgroupDir, ensureCgroup, cgroupPids } from "./cgroup";
+import { killCgroup, serverCgroupDir, ensureCgroup, cgroupPids, dom0CgroupDir, guestsCgroupDir } from "./cgroup";
 import { LabInfo, LabServer, layout, SERVER_IDENTITY, ServerIdentity } from "./layout";
 import { REAL_DIR, STANDINS } from "./standins/manifest";
 
@@ -89,6 +89,9 @@ export function prepareServer(info: LabInfo, server: LabServer): void {
       "MaxStartups 100:30:200",
       "LogLevel ERROR",
       "Subsystem sftp internal-sftp",
+      // Every session through the wrapper: it is what `lab lose-answers` uses to cut a connection after the
+      // command ran (a test of a file when no answers are to be lost, then exec).
+      `ForceCommand exec /bin/sh ${shQuote(path.join(PROJECT_ROOT, "lab", "session-wrapper.sh"))} ${shQuote(dir)} ${shQuote(name)}`,
       "",
     ].join("\n"),
   );
@@ -151,10 +154,12 @@ function addSudoUser(upper: string, user: string): void {
   writeFileIn(upper, `/etc/sudoers.d/${user}`, `${user} ALL=(ALL) NOPASSWD: ALL\n`, 0o440);
 }
 
-/** Power on: a new mount namespace in the server's cgroup, boot stand-in, then sshd in the foreground. */
+/** Power on: a new mount namespace in the server's dom0 cgroup, boot stand-in, then sshd in the foreground. */
 export function bootServer(info: LabInfo, server: LabServer): number {
-  const cg = serverCgroupDir(info.slot, server.name);
+  // Dom0 (sshd and all it starts) and the guests get leaves of their own: `lab hang` freezes dom0 only.
+  const cg = dom0CgroupDir(info.slot, server.name);
   ensureCgroup(cg);
+  ensureCgroup(guestsCgroupDir(info.slot, server.name));
   const log = fs.openSync(layout.serverLog(info.dir, server.name), "a");
   const bootScript = path.join(PROJECT_ROOT, "lab", "server-boot.sh");
   // sh moves itself into the cgroup before unshare, so everything the server ever runs is inside it.

@@ -3,6 +3,7 @@
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { siblingGuestsCgroup } from "../cgroup";
 import { DomainRecord } from "./domain-store";
 import { processStartTicks, waitProcessGone } from "./process-probe";
 import { VmConfig, firstFileDisk } from "./vm-config";
@@ -29,12 +30,23 @@ export interface StartedGuest {
   pidStart?: number;
 }
 
+/** The guests cgroup of the lab server we run in (beside our dom0 cgroup), if any. */
+function guestsCgroup(): string | undefined {
+  try {
+    return siblingGuestsCgroup(fs.readFileSync("/proc/self/cgroup", "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
 export function startGuest(server: string, name: string, runlog: string | undefined): StartedGuest {
-  const child = spawn("perl", [guestScriptPath(), server, runlog ?? "-", name], {
-    detached: true,
-    stdio: "ignore",
-    cwd: "/",
-  });
+  const argv = ["perl", guestScriptPath(), server, runlog ?? "-", name];
+  // Out of dom0's cgroup before the guest runs a single line: a hung dom0 must not freeze its guests (on Xen,
+  // guests keep running when dom0 hangs); a crash of the whole server still kills them.
+  const cg = guestsCgroup();
+  const child = cg
+    ? spawn("/bin/sh", ["-c", 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"', "guest", cg, ...argv], { detached: true, stdio: "ignore", cwd: "/" })
+    : spawn(argv[0], argv.slice(1), { detached: true, stdio: "ignore", cwd: "/" });
   if (child.pid === undefined) throw new Error("could not start the guest process");
   child.unref();
   return { pid: child.pid, pidStart: processStartTicks(child.pid) };

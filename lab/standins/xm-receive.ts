@@ -8,6 +8,7 @@ import { freeMemoryMb, notEnoughMemoryMessage } from "../hypervisor/memory";
 import { LineReader, MigrationOffer } from "../hypervisor/migration-protocol";
 import { processStartTicks } from "../hypervisor/process-probe";
 import { Readable, Writable } from "stream";
+import { readXendFault } from "../faults";
 
 /** How long a reservation waits for `go` before it is dropped (source died or was cut off). */
 const GO_TIMEOUT_MS = 30000;
@@ -21,6 +22,11 @@ export async function receiveMigration(ctx: HostContext, input: Readable, output
     return 1;
   }
   const offer = JSON.parse(first.slice(6)) as MigrationOffer;
+  // The relocation server is part of xend: with xend down the source's connection to it is refused.
+  if (readXendFault(ctx.identity.labDir, ctx.server.name)?.mode === "down") {
+    await say("error can't connect: (111, 'Connection refused')");
+    return 1;
+  }
   const store = new DomainStore(ctx.xendDir);
   const me = { ownerPid: process.pid, ownerStart: processStartTicks(process.pid) };
 

@@ -3,6 +3,7 @@
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { faultFiles, readXendFault } from "../faults";
 import { layout } from "../layout";
 import { DomainRecord, DomainStore } from "../hypervisor/domain-store";
 import { killGuest, pauseGuest, requestShutdown, runlogPath, startGuest, unpauseGuest } from "../hypervisor/guest-control";
@@ -84,12 +85,25 @@ function resolveCfgPath(cfg: string): string | undefined {
   return undefined;
 }
 
+/**
+ * What xm meets when it talks to xend (`lab xend`): xend stopped gives xm's own socket error (Xen 3.4
+ * tools/python/xen/xm/main.py: `err("Unable to connect to xend: %s. Is xend running?" % ex[1])`, exit 1); a
+ * busy xend handles the request late.
+ */
+export async function reachXend(ctx: HostContext): Promise<void> {
+  const fault = readXendFault(ctx.identity.labDir, ctx.server.name);
+  if (fault?.mode === "down") throw new XmError("Unable to connect to xend: No such file or directory. Is xend running?");
+  if (fault?.mode === "slow" && !fault.stale) await sleep(fault.ms);
+}
+
 async function create(ctx: HostContext, store: DomainStore, args: string[], io: XmIo): Promise<void> {
   const files = args.filter((a) => !a.startsWith("-"));
   if (files.length !== 1) throw new XmError("'xm create' requires a config file argument.");
   const cfgPath = resolveCfgPath(files[0]);
   if (!cfgPath) throw new XmError(`Unable to open config file: ${files[0]}`);
   io.out(`Using config file "${cfgPath}".\n`);
+  // xm reads the config file itself, then asks xend (a real `xm create` with xend down prints both lines).
+  await reachXend(ctx);
   let cfg;
   try {
     cfg = parseVmConfig(fs.readFileSync(cfgPath, "utf8"));
@@ -312,6 +326,7 @@ const USAGE = "Usage: xm <subcommand> [args]\n";
 export async function runXm(argv: string[], ctx: HostContext, io: XmIo, connect: ReceiverConnector = sshConnector): Promise<void> {
   const [cmd, ...args] = argv;
   const store = new DomainStore(ctx.xendDir);
+  if (cmd !== undefined && cmd !== "create") await reachXend(ctx);
   switch (cmd) {
     case "list":
       return list(ctx, store, args, io);
@@ -341,17 +356,29 @@ export async function runXm(argv: string[], ctx: HostContext, io: XmIo, connect:
 
 async function main(): Promise<void> {
   let code = 0;
+  const ctx = loadHostContext();
+  // `lab xend SERVER slow MS --stale`: handled now, answered MS later (an answer overtaken by events).
+  const fault = readXendFault(ctx.identity.labDir, ctx.server.name);
+  const holdMs = fault?.mode === "slow" && fault.stale ? fault.ms : 0;
+  let out = "";
+  let err = "";
+  const io: XmIo = { out: (t) => (holdMs ? (out += t) : process.stdout.write(t)) };
   try {
-    await runXm(process.argv.slice(2), loadHostContext(), { out: (t) => process.stdout.write(t) });
+    await runXm(process.argv.slice(2), ctx, io);
   } catch (e) {
-    if (e instanceof XmError) {
-      process.stderr.write(`Error: ${e.message}\n`);
-      code = e.exitCode;
-    } else {
-      process.stderr.write(`Error: ${(e as Error).message}\n`);
-      code = 1;
-    }
+    err = `Error: ${(e as Error).message}\n`;
+    code = e instanceof XmError ? e.exitCode : 1;
   }
+  if (holdMs) {
+    try {
+      fs.appendFileSync(faultFiles.xendHeld(ctx.identity.labDir, ctx.server.name), `${Date.now()} ${process.argv.slice(2).join(" ")}\n`);
+    } catch {
+      /* the note is for tests only */
+    }
+    await sleep(holdMs);
+  }
+  process.stdout.write(out);
+  process.stderr.write(err);
   process.stdout.write("", () => process.exit(code));
 }
 

@@ -25,6 +25,8 @@ export interface SshPoolOptions {
   /** Unanswered keepalives before the connection is declared dead. Default 3. */
   keepaliveCountMax?: number;
   logger?: SshLogger;
+  /** Source address of every connection (a server's own `localAddress` wins). */
+  localAddress?: string;
 }
 
 export interface ExecOptions {
@@ -67,6 +69,7 @@ export class SshPool {
   readonly #timing: { connectTimeoutMs: number; keepaliveIntervalMs: number; keepaliveCountMax: number };
   readonly #commandTimeoutMs: number;
   readonly #logger?: SshLogger;
+  readonly #localAddress?: string;
   #closed = false;
 
   constructor(opts: SshPoolOptions) {
@@ -80,6 +83,7 @@ export class SshPool {
     };
     this.#commandTimeoutMs = opts.commandTimeoutMs ?? 60_000;
     this.#logger = opts.logger;
+    this.#localAddress = opts.localAddress;
   }
 
   get maxChannelsPerConnection(): number {
@@ -217,7 +221,7 @@ export class SshPool {
   #connection(e: ServerEntry): Promise<SshConnection> {
     if (e.conn?.alive) return Promise.resolve(e.conn);
     if (!e.connecting) {
-      const endpoint = e.endpoint;
+      const endpoint = e.endpoint.localAddress || !this.#localAddress ? e.endpoint : { ...e.endpoint, localAddress: this.#localAddress };
       e.connecting = SshConnection.open(endpoint, this.#config, this.#timing, (delta) => {
         e.stats.openChannels += delta;
         if (e.stats.openChannels > e.stats.maxOpenChannels) e.stats.maxOpenChannels = e.stats.openChannels;

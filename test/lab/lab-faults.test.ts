@@ -78,10 +78,10 @@ describe("lab: servers and faults", function () {
     expect(fs.readFileSync(layout.serverPartitions(lab.dir, "ovs1"), "utf8")).to.equal(parts.stdout);
   });
 
-  it("hang freezes every process of the server; heal thaws it", async () => {
+  it("hang --machine freezes every process of the server; heal thaws it", async () => {
     const before = await ssh(lab, "ovs2", "sh -c 'sleep 600 >/dev/null 2>&1 &' ; echo started");
     expect(before.stdout.trim()).to.equal("started");
-    await lab.fault("hang", "ovs2");
+    await lab.fault("hang-machine", "ovs2");
     const pids = cgroupPids(serverCgroupDir(lab.info.slot, "ovs2"));
     expect(pids.length).to.be.greaterThan(1);
     const events = fs.readFileSync(path.join(serverCgroupDir(lab.info.slot, "ovs2"), "cgroup.events"), "utf8");

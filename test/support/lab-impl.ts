@@ -15,21 +15,26 @@ export async function startTestLab(opts: { servers: number; memoryMb?: number; l
   const t: TestLab = {
     info,
     dir,
+    watchdogAddress: info.watchdogAddress!,
     async fault(fault: Fault, server: string) {
       switch (fault) {
         case "crash": case "power-off": return lab.crash(info, server);
-        case "hang": return lab.hang(info, server);
+        case "hang": return lab.hang(info, server, "dom0");
+        case "hang-machine": return lab.hang(info, server, "machine");
         case "partition": return lab.partition(info, server);
         case "heal": return lab.heal(info, server);
         case "power-on": return lab.powerOn(info, server);
         case "shutdown": await lab.shutdown(info, server); return;
       }
     },
+    partitionFrom: (server, from) => lab.partition(info, server, { from }),
+    xend: (server, fault) => lab.xend(info, server, fault),
+    loseAnswers: (server, count, at) => lab.loseAnswers(info, server, count, at),
     inServer: (server, argv) => lab.inServer(info, server, argv),
-    async check() {
+    async check(opts = {}) {
       const check = require("../../lab/check") as typeof import("../../lab/check");
-      const result = await check.checkLab(dir);
-      return { ok: result.ok, report: check.formatCheckReport(result) };
+      const result = await check.checkLab(dir, opts);
+      return { ok: result.ok, report: check.formatCheckReport(result), result };
     },
     async down() {
       if (down) return;
