@@ -95,6 +95,8 @@ function seen(c: StepContext, name: GuestName, e: GuestEntry, server: ServerName
     case "migrating":
       return; // the command's answer comes first; a listing taken meanwhile proves nothing either way
     case "stopping":
+      // Still there after the shutdown answered: it did not take; the drain asks again.
+      if (st.outcome !== undefined && st.after !== undefined && sentAt >= st.after && plain) e.status = { state: "running", server, since: c.now };
       return;
     case "in-doubt": {
       if (sentAt < st.after || !plain) return; // older than the command's end, or a migration still under way

@@ -121,7 +121,7 @@ export function runScenario(sc: Scenario, stepFn: StepFn = realStep, opts: { che
     assertInvariants(world);
     if (opts.checkFences !== false && world.falseFences.length) throw new InvariantViolation(t, world.falseFences.join("; "));
     const result = stepFn(state, world.collect(), t);
-    world.persist(serializeState(result.state));
+    world.lastState = result.state; // persist(): step() never changes a state it returned
     world.report(result.log);
     world.execute(result.actions);
     state = result.state;
@@ -197,7 +197,7 @@ function applyEvent(world: SimWorld, state: ManagerState, e: SimEvent): ManagerS
       // The process dies: only what it persisted survives, and answers on their way to it are lost.
       const lost = world.dropAnswersInFlight();
       world.note(`watchdog restarted from its durable state (${lost} answers in flight lost)`);
-      return restoreState(world.lastStateJson ?? serializeState(state), world.t);
+      return restoreState(serializeState((world.lastState as ManagerState | undefined) ?? state), world.t);
     }
     case "start-fails":
       world.startFails.add(e.arg!);

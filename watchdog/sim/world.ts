@@ -56,10 +56,12 @@ export class SimWorld implements WatchdogEnvironment {
   readonly log: LogLine[] = [];
   /** Fences carried out on a server whose last heartbeat had answered (must never happen). */
   readonly falseFences: string[] = [];
-  lastStateJson?: string;
+  /** The last state persisted (step() never changes a state it returned, so keeping it is as good as its JSON). */
+  lastState?: unknown;
   private inbox: { at: number; obs: Observation }[] = [];
   private timers: { at: number; run: () => void }[] = [];
-  private lastPollContact = new Map<string, boolean>();
+  /** Per server: did the last heartbeat the watchdog has received from it get an answer (SSH at least)? */
+  private answeredLast = new Map<string, boolean>();
   readonly opts: SimOptions;
   private rnd: () => number;
   /** Called after every change to where processes run (the invariant checker hooks here). */
@@ -174,6 +176,7 @@ export class SimWorld implements WatchdogEnvironment {
     }
     const due = this.inbox.filter((m) => m.at <= this.t).sort((a, b) => a.at - b.at);
     this.inbox = this.inbox.filter((m) => m.at > this.t);
+    for (const { obs } of due) if (obs.kind === "poll") this.answeredLast.set(obs.server, obs.ok || obs.contact === "ssh-only");
     return due.map((m) => m.obs);
   }
 
@@ -181,7 +184,6 @@ export class SimWorld implements WatchdogEnvironment {
   private listing(s: SimServer, heartbeat: boolean): void {
     const sentAt = this.t;
     const contact = this.reachable(s);
-    if (heartbeat) this.lastPollContact.set(s.name, contact);
     if (!contact) {
       // An extra listing that gets no answer is not a missed heartbeat: nothing is reported.
       if (heartbeat) this.deliver({ kind: "poll", server: s.name, ok: false, contact: "none", detail: "ssh: no answer", sentAt, answeredAt: sentAt + this.deadlineMs }, sentAt + this.deadlineMs);
@@ -209,7 +211,7 @@ export class SimWorld implements WatchdogEnvironment {
   }
 
   persist(stateJson: string): void {
-    this.lastStateJson = stateJson;
+    this.lastState = JSON.parse(stateJson);
   }
 
   report(lines: LogLine[]): void {
@@ -306,7 +308,7 @@ export class SimWorld implements WatchdogEnvironment {
       case "fence": {
         const s = this.server(a.server);
         const sentAt = this.t;
-        if (this.lastPollContact.get(s.name) === true) this.falseFences.push(`t=${this.t}: ${s.name} fenced while its last heartbeat was answered`);
+        if (this.answeredLast.get(s.name) === true) this.falseFences.push(`t=${this.t}: ${s.name} fenced while its last heartbeat received was answered`);
         const answer = (outcome: "off" | "failed" | "timeout", ms: number, detail?: string) =>
           this.deliver({ kind: "fence-result", server: a.server, outcome, detail, sentAt, answeredAt: sentAt + ms }, sentAt + ms);
         if (s.fenceDevice === "fail") return answer("failed", this.opts.answerMs, "ipmitool: Unable to establish IPMI v2 / RMCP+ session");
