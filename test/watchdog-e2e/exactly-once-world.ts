@@ -143,7 +143,10 @@ export class ExactlyOnceWorld {
   /** Every server up, not degraded, and listed by a heartbeat answered after this call. */
   async waitAllUp(timeoutMs = 40000): Promise<void> {
     const since = Date.now();
-    await waitFor("every server up and healthy for the watchdog", () => SERVERS.every((s) => this.serverState(s) === "up" && !this.degraded(s) && (this.wd?.state?.servers[s]?.lastOkAt ?? 0) >= since), timeoutMs);
+    await waitFor("every server up and healthy for the watchdog", () => SERVERS.every((s) => this.serverState(s) === "up" && !this.degraded(s) && (this.wd?.state?.servers[s]?.lastOkAt ?? 0) >= since), timeoutMs).catch((e: Error) => {
+      const seen = SERVERS.map((s) => { const st = this.wd?.state?.servers[s]; return `${s}=${st?.state}${st?.degraded ? "+degraded" : ""} lastOk ${st?.lastOkAt !== undefined ? st.lastOkAt - since : "-"} ms`; });
+      throw new Error(`${e.message} (${seen.join(", ")}; lab power off: ${this.poweredOff().join(",") || "none"}); last lines:\n${this.log.slice(-15).map((l) => JSON.stringify(l)).join("\n")}`);
+    });
   }
 
   /** Guests added (HA records) and started by hand on a server; waits until the watchdog sees them there. */

@@ -13,6 +13,7 @@ import { heldXendAnswers, setLoseAnswers, writeXendFault } from "../../lab/fault
 import { shutdown as labShutdown } from "../../lab/lab";
 import { drainHookScript } from "../../watchdog/agent/drain-hook";
 import { statusFilePath } from "../../watchdog/daemon/config";
+import { readStatusFile } from "../../watchdog/daemon/state-file";
 import type { WatchdogStatus } from "../../watchdog/status";
 import { sleep, waitFor } from "../support/wait-for";
 
@@ -65,14 +66,21 @@ for (const INTERVAL of [1000, 500]) {
     it("case 1: a listing sent before a start ended and answered after it cannot refute it; the guest starts once", async () => {
       const V = "ovs3", T = "ovs2";
       const guests = (caseGuests = ["c1-a", "c1-b"]);
-      await w.guestsOn(V, guests, { preferred: [T, "ovs1"] });
-      const H = Math.round(INTERVAL * 0.4);
+      await w.guestsOn(V, guests, { preferred: [T] });
+      const H = Math.round(INTERVAL * 0.3);
       let startSentAfter: number | undefined;
+      let degradedByHold = 0;
       // The start goes out unheld (the fault is lifted the moment the watchdog decides it), while the listing of
       // T handled just before is still held back: its answer (without the guest) arrives after the start's "ok".
       w.onLine = (l) => {
         if (l.event === "guest-start" && l.server === T && guests.includes(l.guest!) && startSentAfter === undefined) {
           startSentAfter = Date.now();
+          writeXendFault(w.lab.dir, T, undefined);
+        }
+        // On a loaded machine the held answer can miss the heartbeat deadline: T is then degraded (not a target)
+        // and the start waits; lift the hold so that T answers in time again (the race is then not exercised).
+        if (l.event === "server-degraded" && l.server === T && startSentAfter === undefined) {
+          degradedByHold++;
           writeXendFault(w.lab.dir, T, undefined);
         }
       };
@@ -103,7 +111,7 @@ for (const INTERVAL of [1000, 500]) {
       const firstAnswer = Math.min(...creates.map((d) => d.time));
       const held = heldXendAnswers(w.lab.dir, T).filter((h) => h.at >= t0 && /^list/.test(h.argv));
       const overtaken = held.filter((h) => h.at < firstAnswer && h.at + H > firstAnswer).length;
-      say(`fault: xend of ${T} held each answer ${H} ms; ${held.length} listings held; ${overtaken} handled before the first create answered and answered after it`);
+      say(`fault: xend of ${T} held each answer ${H} ms; ${held.length} listings held; ${overtaken} handled before the first create answered and answered after it; ${T} degraded by the hold ${degradedByHold} time(s)`);
       say(report.split("\n").slice(-guests.length).join("\n      "));
     });
 
@@ -193,14 +201,20 @@ for (const INTERVAL of [1000, 500]) {
         const lostQuorum = w.events("quorum-lost", {}, t0);
         const fencedWhileHalf = w.fenceCalls(t0).map((c) => c.server);
         const startsWhileHalf = guests.flatMap((g) => w.events("guest-start", { guest: g }, t0));
-        const states = guests.map((g) => w.guestStatus(g)?.state);
+        // What `ovm-ha status` shows (the status file), not the core's internal belief.
+        const shown = readStatusFile(statusFilePath(w.config));
+        const rows = guests.map((g) => shown.guests.find((r) => r.name === g)!);
+        const states = rows.map((r) => `${r.state}${r.loud ? " !!" : ""}`);
         outcomes.push(`quorum-lost ${lostQuorum.length > 0 ? "loud" : "none"}; fenced [${fencedWhileHalf.join(",")}]; started ${startsWhileHalf.length}; guests ${states.join(",")}`);
         say(`${a}+${b} crashed: quorum-lost after ${lostQuorum[0] ? lostQuorum[0].t - t0 : "-"} ms (${lostQuorum[0]?.reason ?? "none"})`);
         expect(lostQuorum.length, `${a}+${b}: the watchdog says it holds`).to.be.at.least(1);
         expect(lostQuorum[0].loud).to.equal(true);
         expect(fencedWhileHalf, `${a}+${b}: nobody fenced at exactly half`).to.deep.equal([]);
         expect(startsWhileHalf, `${a}+${b}: nothing started at exactly half`).to.have.length(0);
-        for (const g of guests) expect(w.guestStatus(g)?.state, `${g} is not shown running`).to.not.equal("running");
+        for (const r of rows) {
+          expect(r.state, `${r.name} is not shown running while its server is silent`).to.not.equal("running");
+          expect(r.loud, `${r.name} is shown loud`).to.equal(true);
+        }
         // One comes back: 3 of 4 in contact, the other is fenced and both guests restarted, once each.
         const t1 = Date.now();
         await w.lab.fault("power-on", a);
@@ -351,9 +365,9 @@ for (const INTERVAL of [1000, 500]) {
           await sleep(w.bound * 3);
           expect(w.degraded(S), `${S} still degraded`).to.equal(true);
           for (const g of guests) await w.recordsFrom(g, { server: S }, 3000);
+          await w.lab.xend(S, undefined);
+          await waitFor(`${S} healthy again`, () => !w.degraded(S) && w.serverState(S) === "up", w.bound + 10000);
         }
-        await w.lab.xend(S, undefined);
-        await waitFor(`${S} healthy again`, () => !w.degraded(S) && w.serverState(S) === "up", w.bound + 10000);
       } finally {
         clearInterval(timer);
       }
