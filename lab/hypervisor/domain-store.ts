@@ -32,9 +32,21 @@ export interface DomainRecord {
   startedAt: number;
   /** Where the guest appends its run records (beside its first file: disk), if it has one. */
   runlog?: string;
+  /** Its file-backed disks (path, guest device): a migration target must reach every one. */
+  disks?: { path: string; dev: string }[];
   /** Process in charge of a transition (migration); the record is kept while it lives. */
   ownerPid?: number;
   ownerStart?: number;
+}
+
+/**
+ * The name xend shows and answers to. While a domain migrates out, xend renames it `migrating-NAME` for the
+ * duration (Xen 3.4 tools/python/xen/xend/XendCheckpoint.py, save(): `dominfo.setName('migrating-' +
+ * domain_name)`, and back with `setName(domain_name)` when the save fails and the domain is resumed), so the source
+ * lists `migrating-NAME` and `xm list NAME` there finds nothing until the migration has ended.
+ */
+export function domainName(rec: DomainRecord): string {
+  return rec.state === "migrating-out" ? `migrating-${rec.name}` : rec.name;
 }
 
 export class DomainStore {
@@ -94,10 +106,10 @@ export class DomainStore {
     return this.list().find((r) => r.name === name);
   }
 
-  /** By name, or by numeric id as xm accepts either. */
+  /** By the name xend shows (see domainName), or by numeric id, as xm accepts either. */
   find(nameOrId: string): DomainRecord | undefined {
     const all = this.list();
-    return all.find((r) => r.name === nameOrId) ?? (/^\d+$/.test(nameOrId) ? all.find((r) => r.id === Number(nameOrId)) : undefined);
+    return all.find((r) => domainName(r) === nameOrId) ?? (/^\d+$/.test(nameOrId) ? all.find((r) => r.id === Number(nameOrId)) : undefined);
   }
 
   put(rec: DomainRecord): void {

@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { siblingGuestsCgroup } from "../cgroup";
 import { DomainRecord } from "./domain-store";
-import { processStartTicks, waitProcessGone } from "./process-probe";
+import { isProcessAlive, isProcessStopped, processStartTicks, waitProcessGone } from "./process-probe";
 import { VmConfig, firstFileDisk } from "./vm-config";
 
 /** guest.pl is not compiled; found in the source tree beside dist (dist/lab/hypervisor -> lab/guest). */
@@ -75,8 +75,13 @@ export async function killGuest(rec: DomainRecord, timeoutMs = 5000): Promise<bo
   return waitProcessGone(rec.pid, rec.pidStart, timeoutMs);
 }
 
-export function pauseGuest(rec: DomainRecord): void {
+/** SIGSTOP, then wait (bounded) until /proc shows it stopped: a signal is delivered when the process next runs. */
+export async function pauseGuest(rec: DomainRecord, timeoutMs = 2000): Promise<void> {
   signal(rec.pid, "SIGSTOP");
+  const deadline = Date.now() + timeoutMs;
+  while (isProcessAlive(rec.pid, rec.pidStart) && !isProcessStopped(rec.pid) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 export function unpauseGuest(rec: DomainRecord): void {

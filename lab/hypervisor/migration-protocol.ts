@@ -14,6 +14,8 @@ export interface MigrationOffer {
   vcpus: number;
   cfgPath: string;
   runlog?: string;
+  /** File-backed disks the guest uses: each must be reachable on the target. */
+  disks?: { path: string; dev: string }[];
   from: string;
 }
 

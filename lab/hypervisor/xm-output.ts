@@ -1,6 +1,6 @@
 // Text that Xen 3.4's `xm list` and `xm info` print (formats.md: header `%-40s %5s %5s %5s %10s %9s`, rows
 // `%-40s %5s %5d %5d %10s %8.1f`, info lines `%-23s: value`).
-import { DomainRecord, DomainState } from "./domain-store";
+import { DomainRecord, DomainState, domainName } from "./domain-store";
 
 export interface ListRow {
   name: string;
@@ -41,12 +41,13 @@ export function stateFlags(state: DomainState, guestStopped: boolean): string {
     case "shutdown":
       return "---s--";
     case "migrating-out":
-      return guestStopped ? "--ps--" : "-b----";
+      // Paused for a non-live migration (xc_save without -l), else running until its final suspend.
+      return guestStopped ? "--p---" : "-b----";
   }
 }
 
 export function recordRow(rec: DomainRecord, stopped: boolean, cpu: number): ListRow {
-  return { name: rec.name, id: rec.id, memory: rec.memory, vcpus: rec.vcpus, state: stateFlags(rec.state, stopped), cpuSeconds: cpu };
+  return { name: domainName(rec), id: rec.id, memory: rec.memory, vcpus: rec.vcpus, state: stateFlags(rec.state, stopped), cpuSeconds: cpu };
 }
 
 export interface InfoInput {

@@ -8,7 +8,9 @@ import { freeMemoryMb, notEnoughMemoryMessage } from "../hypervisor/memory";
 import { LineReader, MigrationOffer } from "../hypervisor/migration-protocol";
 import { processStartTicks } from "../hypervisor/process-probe";
 import { Readable, Writable } from "stream";
+import * as fs from "fs";
 import { readXendFault } from "../faults";
+import { deviceNumber } from "../hypervisor/vm-config";
 
 /** How long a reservation waits for `go` before it is dropped (source died or was cut off). */
 const GO_TIMEOUT_MS = 30000;
@@ -22,9 +24,23 @@ export async function receiveMigration(ctx: HostContext, input: Readable, output
     return 1;
   }
   const offer = JSON.parse(first.slice(6)) as MigrationOffer;
-  // The relocation server is part of xend: with xend down the source's connection to it is refused.
-  if (readXendFault(ctx.identity.labDir, ctx.server.name)?.mode === "down") {
+  // The relocation server is part of xend: with xend down the source's connection to it is refused; a busy xend
+  // takes the incoming domain late (the source has renamed it migrating-NAME meanwhile).
+  const xendFault = readXendFault(ctx.identity.labDir, ctx.server.name);
+  if (xendFault?.mode === "down") {
     await say("error can't connect: (111, 'Connection refused')");
+    return 1;
+  }
+  if (xendFault?.mode === "slow") await new Promise((r) => setTimeout(r, xendFault.ms));
+  // The target must reach what the guest needs: its vm.cfg (the agent restarts it from there) and every disk
+  // (xend connects each vbd on restore; a missing one fails as in xm create).
+  if (!fs.existsSync(offer.cfgPath)) {
+    await say(`error Unable to open config file: ${offer.cfgPath} (on ${ctx.server.name})`);
+    return 1;
+  }
+  const missing = (offer.disks ?? []).find((d) => !fs.existsSync(d.path));
+  if (missing !== undefined) {
+    await say(`error Device ${deviceNumber(missing.dev)} (vbd) could not be connected. ${missing.path} does not exist.`);
     return 1;
   }
   const store = new DomainStore(ctx.xendDir);
@@ -48,6 +64,7 @@ export async function receiveMigration(ctx: HostContext, input: Readable, output
         state: "migrating",
         startedAt: Date.now(),
         runlog: offer.runlog,
+        disks: offer.disks,
         ...me,
       };
       store.put(rec);

@@ -5,13 +5,13 @@ import * as fs from "fs";
 import * as path from "path";
 import { faultFiles, readXendFault } from "../faults";
 import { layout } from "../layout";
-import { DomainRecord, DomainStore } from "../hypervisor/domain-store";
+import { DomainRecord, DomainStore, domainName } from "../hypervisor/domain-store";
 import { killGuest, pauseGuest, requestShutdown, runlogPath, startGuest, unpauseGuest } from "../hypervisor/guest-control";
 import { HostContext, findServer, loadHostContext } from "../hypervisor/host-context";
 import { freeMemoryMb, notEnoughMemoryMessage } from "../hypervisor/memory";
 import { LineReader, MigrationOffer } from "../hypervisor/migration-protocol";
 import { cpuSeconds, isProcessStopped, processStartTicks, sleep, waitProcessGone } from "../hypervisor/process-probe";
-import { deviceNumber, parseVmConfig, VmConfigError } from "../hypervisor/vm-config";
+import { deviceNumber, parseVmConfig, VmConfig, VmConfigError } from "../hypervisor/vm-config";
 import { XmError, alreadyExists, noSuchDomain, notRunning } from "../hypervisor/xm-error";
 import { formatInfo, formatList, ListRow, recordRow } from "../hypervisor/xm-output";
 
@@ -58,7 +58,7 @@ async function list(ctx: HostContext, store: DomainStore, args: string[], io: Xm
         rows.push(dom0Row(ctx));
         continue;
       }
-      const rec = records.find((r) => r.name === dom) ?? (/^\d+$/.test(dom) ? records.find((r) => r.id === Number(dom)) : undefined);
+      const rec = records.find((r) => domainName(r) === dom) ?? (/^\d+$/.test(dom) ? records.find((r) => r.id === Number(dom)) : undefined);
       if (!rec) throw noSuchDomain(dom);
       rows.push(guestRow(rec));
     }
@@ -95,6 +95,23 @@ export async function reachXend(ctx: HostContext): Promise<void> {
   if (fault?.mode === "down") throw new XmError("Unable to connect to xend: No such file or directory. Is xend running?");
   if (fault?.mode === "slow" && !fault.stale) await sleep(fault.ms);
 }
+
+function fileDisks(cfg: VmConfig): { path: string; dev: string }[] {
+  return cfg.disks.filter((d) => d.type === "file" || d.type.startsWith("tap:")).map((d) => ({ path: d.target, dev: d.dev }));
+}
+
+/** Disks of a domain made before records kept them: read from its vm.cfg, if still readable. */
+function disksOf(rec: DomainRecord): { path: string; dev: string }[] {
+  if (rec.disks) return rec.disks;
+  try {
+    return fileDisks(parseVmConfig(fs.readFileSync(rec.cfgPath, "utf8")));
+  } catch {
+    return [];
+  }
+}
+
+/** Memory copied per millisecond by a migration (about 1 GB/s): a 256 MB guest takes a quarter of a second. */
+const MIGRATION_MB_PER_MS = 1;
 
 async function create(ctx: HostContext, store: DomainStore, args: string[], io: XmIo): Promise<void> {
   const files = args.filter((a) => !a.startsWith("-"));
@@ -135,6 +152,7 @@ async function create(ctx: HostContext, store: DomainStore, args: string[], io: 
       state: "running",
       startedAt: Date.now(),
       runlog,
+      disks: fileDisks(cfg),
     };
     store.put(r);
     return r;
@@ -187,12 +205,12 @@ async function destroy(store: DomainStore, args: string[]): Promise<void> {
 async function pause(store: DomainStore, args: string[], paused: boolean): Promise<void> {
   const doms = args.filter((a) => !a.startsWith("-"));
   if (doms.length !== 1) throw new XmError(`'xm ${paused ? "pause" : "unpause"}' requires 1 argument.`);
-  await store.withLock(() => {
+  await store.withLock(async () => {
     if (isDom0(doms[0])) throw new XmError("Cannot perform this operation on the privileged domain 0");
     const rec = store.find(doms[0]);
     if (!rec) throw noSuchDomain(doms[0]);
     if (paused && rec.state === "running") {
-      pauseGuest(rec);
+      await pauseGuest(rec);
       store.put({ ...rec, state: "paused" });
     } else if (!paused && rec.state === "paused") {
       unpauseGuest(rec);
@@ -243,9 +261,14 @@ export function connectError(stderr: string): string {
 
 async function migrate(ctx: HostContext, store: DomainStore, args: string[], connect: ReceiverConnector): Promise<void> {
   const positional: string[] = [];
+  let live = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    if (a === "-l" || a === "--live" || a === "-c" || a === "--change_home_server") continue;
+    if (a === "-l" || a === "--live") {
+      live = true;
+      continue;
+    }
+    if (a === "-c" || a === "--change_home_server") continue;
     if (a === "-r" || a === "--resource" || a === "-p" || a === "--port") {
       i++;
       continue;
@@ -258,17 +281,23 @@ async function migrate(ctx: HostContext, store: DomainStore, args: string[], con
   if (isDom0(dom)) throw new XmError("Cannot migrate privileged domain 0");
 
   const me = { ownerPid: process.pid, ownerStart: processStartTicks(process.pid) };
-  const rec = await store.withLock(() => {
+  const rec = await store.withLock(async () => {
     const r = store.find(dom);
     if (!r) throw noSuchDomain(dom);
     if (r.state !== "running" || isProcessStopped(r.pid)) throw notRunning();
     const claimed: DomainRecord = { ...r, state: "migrating-out", ...me };
+    // Without -l the domain is paused from the start of the save (xc_save not live) to its end.
+    if (!live) await pauseGuest(claimed);
     store.put(claimed);
     return claimed;
   });
+  // On failure the domain resumes under its own name (XendCheckpoint.save: resumeDomain, setName(domain_name)).
   const restore = () => store.withLock(() => {
     const r = store.get(rec.name);
-    if (r && r.ownerPid === process.pid) store.put({ ...r, state: "running", ownerPid: undefined, ownerStart: undefined });
+    if (r && r.ownerPid === process.pid) {
+      if (!live) unpauseGuest(r);
+      store.put({ ...r, state: "running", ownerPid: undefined, ownerStart: undefined });
+    }
   });
 
   const target = findServer(ctx.lab, host);
@@ -291,7 +320,7 @@ async function migrate(ctx: HostContext, store: DomainStore, args: string[], con
     child.kill("SIGKILL");
   };
 
-  const offer: MigrationOffer = { name: rec.name, memory: rec.memory, vcpus: rec.vcpus, cfgPath: rec.cfgPath, runlog: rec.runlog, from: ctx.server.name };
+  const offer: MigrationOffer = { name: rec.name, memory: rec.memory, vcpus: rec.vcpus, cfgPath: rec.cfgPath, runlog: rec.runlog, disks: disksOf(rec), from: ctx.server.name };
   send(`OFFER ${JSON.stringify(offer)}`);
   // ssh needs up to ConnectTimeout (3 s) plus login and node start-up on a busy machine.
   const answer = await lines.next(20000);
@@ -303,6 +332,8 @@ async function migrate(ctx: HostContext, store: DomainStore, args: string[], con
     throw new XmError(answer === undefined ? connectError(stderr) : `unexpected answer from ${target.name}: ${answer}`);
   }
 
+  // Memory copy: with -l the guest keeps running until the last round, when it is suspended.
+  await sleep(Math.ceil(rec.memory / MIGRATION_MB_PER_MS));
   // Suspend: stop the guest here and make sure it is really gone before the target may start it.
   if (!(await killGuest(rec, 10000))) {
     send("abort");

@@ -192,6 +192,17 @@ describe("lab: dom0 hang, xend, lost answers, one-address partitions", function 
       }
     });
 
+    it("counts the sudo user's commands too: the command ran as root, its answer lost", async () => {
+      const marker = path.join(lab.dir, "ran-sudo");
+      await lab.loseAnswers("ovs2", 1);
+      const s2 = lab.info.servers[1];
+      const lost = await execFileAsync("ssh", ["-i", lab.info.privateKeyPath, "-o", `UserKnownHostsFile=${lab.info.knownHostsPath}`, "-o", "BatchMode=yes",
+        `${lab.info.sudoUser}@${s2.address}`, `sudo -n touch ${marker}`]).then(() => 0, (e: { code?: number }) => e.code);
+      expect(lost).to.equal(255);
+      expect(fs.statSync(marker).uid).to.equal(0);
+      expect(lostAnswers(lab.dir, "ovs2").pop()).to.deep.include({ exitCode: 0, command: `sudo -n touch ${marker}` });
+    });
+
     it("--at start cuts the connection while the command still runs; it runs on to its end", async () => {
       const marker = path.join(lab.dir, "ran-la3");
       await lab.loseAnswers("ovs2", 1, "start");

@@ -139,6 +139,34 @@ describe("lab: servers and faults", function () {
     await lab.fault("power-on", "ovs2");
   });
 
+  it("CLI: check fails on nothing, saying so; the fault commands set what status shows; bad input is refused", async () => {
+    const cli = async (...args: string[]) => {
+      try {
+        const { stdout, stderr } = await execFileAsync(process.execPath, [path.resolve(__dirname, "../../cli/main.js"), "lab", ...args, "--dir", lab.dir]);
+        return { code: 0, stdout, stderr };
+      } catch (e) {
+        const err = e as { code?: number; stdout?: string; stderr?: string };
+        return { code: err.code ?? -1, stdout: err.stdout ?? "", stderr: err.stderr ?? "" };
+      }
+    };
+    const check = await cli("check");
+    expect(check.code).to.equal(1);
+    expect(check.stdout.split("\n")[0]).to.equal("FAILED");
+    expect(check.stdout).to.contain("no expected guests").and.contain("no run records at all");
+    const ovs2 = lab.info.servers[1].address;
+    expect((await cli("xend", "ovs1", "slow", "200", "--stale")).code).to.equal(0);
+    expect((await cli("lose-answers", "ovs1", "2", "--at", "start")).code).to.equal(0);
+    expect((await cli("partition", "ovs1", "--from", "ovs2")).code).to.equal(0);
+    const status = JSON.parse((await cli("status")).stdout);
+    expect(status.watchdogAddress).to.equal(lab.info.watchdogAddress);
+    expect(status.servers.ovs1).to.deep.include({ xend: { mode: "slow", ms: 200, stale: true }, loseAnswersLeft: 2, cutFrom: [ovs2] });
+    expect((await cli("xend", "ovs1", "sideways")).stderr).to.contain("xend takes 'down', 'slow MS' or 'up', got 'sideways'");
+    expect((await cli("lose-answers", "ovs1", "x")).stderr).to.contain("lose-answers takes a whole number of commands");
+    for (const args of [["heal", "ovs1"], ["xend", "ovs1", "up"], ["lose-answers", "ovs1", "0"]]) expect((await cli(...args)).code).to.equal(0);
+    const healed = JSON.parse((await cli("status")).stdout).servers.ovs1;
+    expect([healed.xend, healed.loseAnswersLeft, healed.cutFrom]).to.deep.equal([undefined, 0, undefined]);
+  });
+
   it("a second lab runs beside this one without colliding", async () => {
     const other = await startTestLab({ servers: 1 });
     try {

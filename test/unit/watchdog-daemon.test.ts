@@ -30,7 +30,6 @@ const poolJson = {
   servers: [
     { name: "ovs1", address: "192.0.2.11", role: "master", fence: { method: "power" } },
     { name: "ovs2", address: "192.0.2.12", role: "member", fence: { method: "none" } },
-    { name: "ovs3", address: "192.0.2.13", role: "member", fence: { method: "none" } },
   ],
 };
 const guestJson = (name: string) => ({ schemaVersion: 1, name, ha: true, preferred: "auto", memoryMb: 512, vmCfgPath: `/OVS/running_pool/${name}/vm.cfg` });
@@ -234,7 +233,9 @@ describe("watchdog drain hook", () => {
 
 describe("watchdog status", () => {
   it("a table with servers, guests (held and why), problems and events; loud rows marked !!", () => {
-    const pool = PoolRecordSchema.parse({ ...poolJson, servers: poolJson.servers.map((s) => ({ ...s, fence: { method: "none" } })) });
+    // Three servers: with one silent, the watchdog is still in contact with a majority (2 of 3).
+    const three = [...poolJson.servers, { name: "ovs3", address: "192.0.2.13", role: "member" }];
+    const pool = PoolRecordSchema.parse({ ...poolJson, servers: three.map((s) => ({ ...s, fence: { method: "none" } })) });
     let state = createManagerState(pool, [GuestRecordSchema.parse(guestJson("vm1"))], 0);
     const ok = (server: string, guests: { name: string; memoryMb: number }[]) => ({ kind: "poll" as const, server, ok: true as const, guests, totalMemoryMb: 4096, freeMemoryMb: 2048, sentAt: 0, answeredAt: 0 });
     state = step(state, [ok("ovs1", []), ok("ovs2", [{ name: "vm1", memoryMb: 512 }]), ok("ovs3", [])], 1000).state;

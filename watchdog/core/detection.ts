@@ -4,16 +4,16 @@ import type { PollObservation, ServerName } from "./types";
 import { quorum, type ServerStatus } from "./server-state";
 import type { StepContext } from "./step-context";
 
-/** Is this answer older than one already taken into account for the server? (answers can overtake each other) */
+/** Is this heartbeat outcome older than one already taken into account? (answers can overtake each other) */
 export function isStale(st: ServerStatus, sentAt: number): boolean {
-  return st.listingSentAt !== undefined && sentAt < st.listingSentAt;
+  return st.contactSentAt !== undefined && sentAt < st.contactSentAt;
 }
 
 /** No contact at all: a miss. */
 export function missed(c: StepContext, o: Extract<PollObservation, { ok: false }>): void {
   const st = c.server(o.server);
   if (!st || st.state === "removed" || isStale(st, o.sentAt)) return;
-  st.listingSentAt = o.sentAt;
+  st.contactSentAt = o.sentAt;
   st.misses += 1;
   st.firstMissAt ??= c.now;
   delete st.awaitingOff;
@@ -23,9 +23,12 @@ export function missed(c: StepContext, o: Extract<PollObservation, { ok: false }
 export function xmFailed(c: StepContext, o: Extract<PollObservation, { ok: false }>): void {
   const st = c.server(o.server);
   if (!st || st.state === "removed" || isStale(st, o.sentAt)) return;
-  st.listingSentAt = o.sentAt;
+  st.contactSentAt = o.sentAt;
   contact(st);
   const detail = o.detail ?? "xm did not answer";
+  st.xmMisses = (st.xmMisses ?? 0) + 1;
+  // One slow answer under load is no news (the late listing still counts when it comes); a run of them is.
+  if (st.xmMisses < c.timing.heartbeatMisses) return;
   if (!st.degraded) {
     st.degraded = { since: c.now, detail };
     c.say("server-degraded", `SSH answers but xm does not (${detail}): not a target, and never fenced for this; its guests cannot be seen`, { server: o.server }, true);
@@ -39,15 +42,20 @@ export function xmFailed(c: StepContext, o: Extract<PollObservation, { ok: false
 export function listed(c: StepContext, o: Extract<PollObservation, { ok: true }>): { rebooted: boolean } {
   const st = c.server(o.server)!;
   const server = o.server;
+  st.listingSentAt = o.sentAt;
+  st.totalMemoryMb = o.totalMemoryMb;
+  st.freeMemoryMb = o.freeMemoryMb;
+  st.guests = o.guests.map((g) => ({ ...g }));
+  // A listing that arrives after newer heartbeat outcomes (a late answer) is evidence about guests as of when it
+  // was sent, but says nothing about whether the server answers now.
+  if (isStale(st, o.sentAt)) return { rebooted: false };
+  st.contactSentAt = o.sentAt;
+  delete st.xmMisses;
   const firstAnswer = st.lastOkAt === undefined;
   const afterMisses = st.misses > 0;
   const cpuDropped = o.dom0CpuSeconds !== undefined && st.dom0CpuSeconds !== undefined && o.dom0CpuSeconds < st.dom0CpuSeconds;
   contact(st);
-  st.listingSentAt = o.sentAt;
   st.lastOkAt = c.now;
-  st.totalMemoryMb = o.totalMemoryMb;
-  st.freeMemoryMb = o.freeMemoryMb;
-  st.guests = o.guests.map((g) => ({ ...g }));
   if (o.dom0CpuSeconds !== undefined) st.dom0CpuSeconds = o.dom0CpuSeconds;
   if (st.degraded) {
     c.say("server-healthy", `xm answers again (degraded for ${c.now - st.degraded.since} ms)`, { server });

@@ -99,7 +99,9 @@ function run(c: StepContext, observations: Observation[]): void {
 }
 
 export function step(state: ManagerState, observations: Observation[], now: number): StepResult {
-  const s = structuredClone(state);
+  // The state is plain JSON by contract (it is persisted as such); a JSON copy is several times faster than
+  // structuredClone here, which matters to the thousands of simulated schedules.
+  const s = JSON.parse(JSON.stringify(state)) as ManagerState;
   const c = new StepContext(s, now);
   run(c, observations);
   return { state: s, actions: c.actions, log: c.log };

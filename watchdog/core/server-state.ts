@@ -40,6 +40,10 @@ export interface ServerStatus {
   lastOkAt?: number;
   /** sentAt of the newest listing taken into account: an older one arriving later is stale and ignored. */
   listingSentAt?: number;
+  /** sentAt of the newest heartbeat outcome taken into account (miss, xm failure or listing). */
+  contactSentAt?: number;
+  /** Heartbeats in a row where SSH answered but xm did not (degraded after `heartbeatMisses` of them). */
+  xmMisses?: number;
   firstMissAt?: number;
   /** SSH answers but xm does not (xend down or slow): since when, and what it said. */
   degraded?: { since: number; detail: string };

@@ -35,6 +35,8 @@ export interface WatchdogOptions {
 /** Commands to one server at once besides its heartbeat (the SSH layer allows 8 channels per connection). */
 const ACTIONS_PER_SERVER = 4;
 const EVENTS_KEPT = 50;
+/** A listing slower than the heartbeat deadline is still awaited this many intervals (late evidence is evidence). */
+const LISTING_ROUNDS = 3;
 /** How long SIGTERM waits for commands in flight before closing SSH (their answers are then lost, see core). */
 const STOP_WAIT_MS = 10000;
 
@@ -56,6 +58,8 @@ export class Watchdog implements WatchdogEnvironment {
   #poolProblems: string[] = [];
   #baselines = new Map<string, MemoryBaseline>();
   #pollInFlight = new Set<string>();
+  /** Extra listings (asked for by the core to settle a command) in flight, apart from the heartbeat's. */
+  #extraInFlight = new Set<string>();
   #missStreak = new Map<string, number>();
   #actionLimits = new Map<string, pLimit.Limit>();
   #inFlight = new Set<Promise<unknown>>();
@@ -229,79 +233,97 @@ export class Watchdog implements WatchdogEnvironment {
     return pool.servers.map((s) => this.#endpoint(s));
   }
 
+  /**
+   * One heartbeat of one server, bounded by the deadline: `true` on one channel (is SSH alive?) and, unless one is
+   * still running, a listing on another. A listing that comes back after the deadline is not thrown away: it carries
+   * its own sentAt/answeredAt, so it is delivered late as the evidence it is (and wakes the loop).
+   */
   async #poll(s: PoolServer): Promise<void> {
     const sentAt = Date.now();
-    const miss = (why: string) => {
-      this.#inbox.push({ kind: "poll", server: s.name, ok: false, contact: "none", detail: why, sentAt, answeredAt: Date.now() });
-      this.metrics.heartbeatMisses.inc({ server: s.name });
-      const streak = (this.#missStreak.get(s.name) ?? 0) + 1;
-      this.#missStreak.set(s.name, streak);
-      if (streak === 1) this.log.warn({ event: "heartbeat-missed", server: s.name, err: why }, `heartbeat of ${s.name} missed: ${why}`);
-    };
-    if (this.#pollInFlight.has(s.name)) return miss("previous heartbeat still in flight");
-    const withInfo = !this.#baselines.has(s.name) || this.#round % this.config.heartbeat.infoEveryRounds === 0;
-    this.#pollInFlight.add(s.name);
-    try {
-      const r = await this.#listing(s, withInfo, this.deadline, sentAt);
-      if (r.kind === "ok") {
-        this.#inbox.push(r.obs);
-        this.metrics.heartbeatSeconds.observe((Date.now() - sentAt) / 1000);
-      } else if (r.kind === "none") {
-        return miss(r.detail);
-      } else {
-        // SSH answered: contact. xm failed or was slow: degraded, never a miss.
-        this.#inbox.push({ kind: "poll", server: s.name, ok: false, contact: "ssh-only", detail: r.detail, sentAt, answeredAt: Date.now() });
-      }
-      if ((this.#missStreak.get(s.name) ?? 0) > 0) this.log.info({ event: "heartbeat-answered", server: s.name }, `${s.name} answers again`);
-      this.#missStreak.set(s.name, 0);
-    } finally {
-      this.#pollInFlight.delete(s.name);
+    const deadline = this.deadline;
+    const ep = this.#endpoint(s);
+    const listingRunning = this.#pollInFlight.has(s.name);
+    const listing = listingRunning ? undefined : this.#startListing(s, !this.#baselines.has(s.name) || this.#round % this.config.heartbeat.infoEveryRounds === 0, sentAt, true);
+    const alive = settled(this.ssh.exec(ep, SSH_ALIVE_COMMAND, { timeoutMs: deadline }));
+    const l = listing ? await bounded(listing, deadline) : undefined;
+    if (l && l !== "late" && l.kind !== "none") {
+      // The listing answered (or xm answered with an error): contact either way; the listing pushed itself.
+      this.#contact(s.name);
+      return;
     }
+    const a = await bounded(alive, Math.max(1, deadline - (Date.now() - sentAt)));
+    const answeredAt = Date.now();
+    if (a !== "late" && a.ok) {
+      this.#contact(s.name);
+      const detail = l === undefined ? "previous xm list still running" : l === "late" ? `xm list gave no answer within ${deadline} ms` : l.detail;
+      this.#inbox.push({ kind: "poll", server: s.name, ok: false, contact: "ssh-only", detail, sentAt, answeredAt });
+      return;
+    }
+    const why = a === "late" ? `no answer within ${deadline} ms` : a.e.message;
+    this.#inbox.push({ kind: "poll", server: s.name, ok: false, contact: "none", detail: why, sentAt, answeredAt });
+    this.metrics.heartbeatMisses.inc({ server: s.name });
+    const streak = (this.#missStreak.get(s.name) ?? 0) + 1;
+    this.#missStreak.set(s.name, streak);
+    if (streak === 1) this.log.warn({ event: "heartbeat-missed", server: s.name, err: why }, `heartbeat of ${s.name} missed: ${why}`);
+  }
+
+  #contact(server: string): void {
+    if ((this.#missStreak.get(server) ?? 0) > 0) this.log.info({ event: "heartbeat-answered", server }, `${server} answers again`);
+    this.#missStreak.set(server, 0);
   }
 
   /**
-   * One listing of a server: `xm list` (+ `xm info`) and, on a second channel, `true`. The listing within the
-   * deadline is an answer; otherwise `true` answering tells "SSH alive, xm not" (ssh-only) from no contact (none).
+   * Starts `xm list` (+ `xm info`) on a server. Its answer, whenever it comes (bounded by a few intervals), goes into
+   * the inbox with its own times: "ok" (a listing) or "ssh-only" (xm answered with an error or unreadable output).
+   * A failure to reach SSH is reported to the caller only ("none"): the heartbeat decides what a miss is.
    */
-  async #listing(s: PoolServer, withInfo: boolean, deadline: number, sentAt: number): Promise<{ kind: "ok"; obs: Extract<Observation, { kind: "poll" }> } | { kind: "ssh-only" | "none"; detail: string }> {
-    const ep = this.#endpoint(s);
-    const settle = <T,>(p: Promise<T>) => p.then((v) => ({ ok: true as const, v }), (e: Error) => ({ ok: false as const, e }));
-    const bounded = <T,>(p: Promise<T>) => {
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<{ ok: false; e: Error }>((r) => (timer = setTimeout(() => r({ ok: false, e: new Error(`no answer within ${deadline} ms`) }), deadline)));
-      return Promise.race([settle(p), late]).finally(() => clearTimeout(timer));
-    };
-    const list = this.ssh.exec(ep, heartbeatCommand(withInfo), { timeoutMs: deadline });
-    const alive = this.ssh.exec(ep, SSH_ALIVE_COMMAND, { timeoutMs: deadline });
-    list.catch(() => undefined);
-    alive.catch(() => undefined);
-    const [l, a] = await Promise.all([bounded(list), bounded(alive)]);
-    if (l.ok) {
-      try {
-        const p = pollObservation(s.name, parseHeartbeat(l.v.stdout), this.#baselines.get(s.name), { sentAt, answeredAt: Date.now() });
-        if (!p) return { kind: "ssh-only", detail: "no memory figures yet" };
-        this.#baselines.set(s.name, p.baseline);
-        return { kind: "ok", obs: p.obs };
-      } catch (e) {
-        return { kind: "ssh-only", detail: `xm output unreadable: ${(e as Error).message}` };
-      }
-    }
-    const xmAnswered = l.e instanceof RemoteCommandError;
-    if (a.ok || xmAnswered) return { kind: "ssh-only", detail: xmAnswered ? (l.e as RemoteCommandError).stderr.trim().split("\n").slice(-1)[0] || l.e.message : `xm: ${l.e.message}` };
-    return { kind: "none", detail: l.e.message };
+  #startListing(s: PoolServer, withInfo: boolean, sentAt: number, heartbeat: boolean): Promise<{ kind: "ok" | "ssh-only" | "none"; detail: string }> {
+    const inFlight = heartbeat ? this.#pollInFlight : this.#extraInFlight;
+    inFlight.add(s.name);
+    const p = this.ssh
+      .exec(this.#endpoint(s), heartbeatCommand(withInfo), { timeoutMs: LISTING_ROUNDS * this.interval })
+      .then(
+        (r) => {
+          const answeredAt = Date.now();
+          try {
+            const obs = pollObservation(s.name, parseHeartbeat(r.stdout), this.#baselines.get(s.name), { sentAt, answeredAt });
+            if (!obs) {
+              this.#inbox.push({ kind: "poll", server: s.name, ok: false, contact: "ssh-only", detail: "no memory figures yet", sentAt, answeredAt });
+              return { kind: "ssh-only" as const, detail: "no memory figures yet" };
+            }
+            this.#baselines.set(s.name, obs.baseline);
+            this.#inbox.push(obs.obs);
+            if (heartbeat) this.metrics.heartbeatSeconds.observe((answeredAt - sentAt) / 1000);
+            return { kind: "ok" as const, detail: "" };
+          } catch (e) {
+            const detail = `xm output unreadable: ${(e as Error).message}`;
+            this.#inbox.push({ kind: "poll", server: s.name, ok: false, contact: "ssh-only", detail, sentAt, answeredAt });
+            return { kind: "ssh-only" as const, detail };
+          }
+        },
+        (e: Error) => {
+          if (e instanceof RemoteCommandError) {
+            const detail = e.stderr.trim().split("\n").slice(-1)[0] || e.message;
+            this.#inbox.push({ kind: "poll", server: s.name, ok: false, contact: "ssh-only", detail, sentAt, answeredAt: Date.now() });
+            return { kind: "ssh-only" as const, detail };
+          }
+          return { kind: "none" as const, detail: e.message };
+        },
+      )
+      .finally(() => {
+        inFlight.delete(s.name);
+        this.#wake?.(); // late evidence: decide on it now
+      });
+    this.#track(p);
+    return p;
   }
 
   /** A listing asked for by the core outside the rounds (to settle a command at once): no answer is no miss. */
   #extraListing(server: string): void {
     const s = this.#state!.pool.servers.find((x) => x.name === server);
-    if (!s || !this.#baselines.has(server)) return;
-    const sentAt = Date.now();
-    const p = this.#listing(s, false, this.deadline, sentAt).then((r) => {
-      if (r.kind === "ok") this.#inbox.push(r.obs);
-      else if (r.kind === "ssh-only") this.#inbox.push({ kind: "poll", server, ok: false, contact: "ssh-only", detail: r.detail, sentAt, answeredAt: Date.now() });
-      this.#wake?.(); // decide on it now rather than at the next round
-    });
-    this.#track(p);
+    // A heartbeat listing in flight was sent before the command answered: it cannot settle it, so ask anew.
+    if (!s || !this.#baselines.has(server) || this.#extraInFlight.has(server)) return;
+    this.#startListing(s, false, Date.now(), false);
   }
 
   /** Reads records and requests from one server; queues a `config` observation when they changed. */
@@ -532,4 +554,15 @@ export function commandOutcome(e: unknown): CommandOutcome {
   if (e instanceof RemoteCommandError) return "failed";
   if (e instanceof ConnectTimeoutError || e instanceof ConnectionError || e instanceof ChannelOpenError || e instanceof HostKeyMismatchError || e instanceof UnknownHostKeyError) return "failed";
   return "unknown";
+}
+
+type Settled<T> = { ok: true; v: T } | { ok: false; e: Error };
+function settled<T>(p: Promise<T>): Promise<Settled<T>> {
+  return p.then((v) => ({ ok: true as const, v }), (e: Error) => ({ ok: false as const, e }));
+}
+/** The promise's value if it settles within ms, else "late" (the promise goes on). */
+function bounded<T>(p: Promise<T>, ms: number): Promise<T | "late"> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<"late">((r) => (timer = setTimeout(() => r("late"), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }

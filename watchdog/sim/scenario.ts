@@ -120,7 +120,10 @@ export function runScenario(sc: Scenario, stepFn: StepFn = realStep, opts: { che
     checks++;
     assertInvariants(world);
     if (opts.checkFences !== false && world.falseFences.length) throw new InvariantViolation(t, world.falseFences.join("; "));
-    const result = stepFn(state, world.collect(), t);
+    // Like the daemon: a turn each heartbeat round, and one whenever answers arrive in between; none otherwise.
+    const observations = world.collect();
+    if (observations.length === 0 && t % sc.pool.timing.heartbeatIntervalMs !== 0 && !state.resumed) continue;
+    const result = stepFn(state, observations, t);
     world.lastState = result.state; // persist(): step() never changes a state it returned
     world.report(result.log);
     world.execute(result.actions);
