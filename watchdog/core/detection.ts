@@ -15,6 +15,7 @@ export function missed(c: StepContext, o: Extract<PollObservation, { ok: false }
   if (!st || st.state === "removed" || isStale(st, o.sentAt)) return;
   st.contactSentAt = o.sentAt;
   st.misses += 1;
+  st.silentSinceListing = true;
   st.firstMissAt ??= c.now;
   delete st.awaitingOff;
 }
@@ -52,7 +53,8 @@ export function listed(c: StepContext, o: Extract<PollObservation, { ok: true }>
   st.contactSentAt = o.sentAt;
   delete st.xmMisses;
   const firstAnswer = st.lastOkAt === undefined;
-  const afterMisses = st.misses > 0;
+  const afterMisses = st.misses > 0 || st.silentSinceListing === true;
+  delete st.silentSinceListing;
   const cpuDropped = o.dom0CpuSeconds !== undefined && st.dom0CpuSeconds !== undefined && o.dom0CpuSeconds < st.dom0CpuSeconds;
   contact(st);
   st.lastOkAt = c.now;
