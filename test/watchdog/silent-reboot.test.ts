@@ -18,7 +18,7 @@ const pool = PoolRecordSchema.parse({
 const vm = GuestRecordSchema.parse({ schemaVersion: 1, name: "vm2", ha: true, preferred: "auto", memoryMb: 1024, vmCfgPath: "/OVS/running_pool/vm2/vm.cfg" });
 
 const timed = (t: number) => ({ sentAt: t - 100, answeredAt: t - 50 });
-const up = (server: string, guests: string[], t: number): Observation => ({
+const up = (server: string, guests: string[], t: number): Extract<Observation, { kind: "poll"; ok: true }> => ({
   kind: "poll", server, ok: true, guests: guests.map((name) => ({ name, memoryMb: 1024 })), totalMemoryMb: 8192, freeMemoryMb: 8192 - 1024 * guests.length, ...timed(t),
 });
 const miss = (server: string, t: number): Observation => ({ kind: "poll", server, ok: false, contact: "none", ...timed(t) });
@@ -38,6 +38,32 @@ describe("manager: a server that rebooted while silent, answering SSH before xen
     expect(events, r.log.map((l) => `${l.event} ${l.guest ?? l.server}: ${l.reason}`).join("\n")).to.include("guest-lost");
     expect(events).to.not.include("guest-stopped");
     expect(r.state.servers.s2.state, "a server that restarted behind our back is not trusted at once").to.equal("recovering");
+  });
+
+  it("the same when the listing without its guests arrives late, after a newer SSH-only answer", () => {
+    let s: ManagerState = createManagerState(pool, [vm], 0);
+    s = step(s, [up("s1", [], 0), up("s2", ["vm2"], 0), up("s3", [], 0)], 0).state;
+    for (const t of [1000, 2000]) s = step(s, [up("s1", [], t), miss("s2", t), up("s3", [], t)], t).state;
+    s = step(s, [up("s1", [], 3000), sshOnly("s2", 3000), up("s3", [], 3000)], 3000).state;
+    // Sent at 2850 (after the silence, before the SSH-only answer's 2900), answered at 3400: late.
+    const late: Observation = { ...up("s2", [], 3500), sentAt: 2850, answeredAt: 3400 };
+    const r = step(s, [late], 3500);
+    const events = r.log.filter((l) => l.guest === "vm2").map((l) => l.event);
+    expect(events, r.log.map((l) => `${l.event} ${l.guest ?? l.server}: ${l.reason}`).join("\n")).to.include("guest-lost");
+    expect(events).to.not.include("guest-stopped");
+    const r2 = step(r.state, [up("s1", [], 4000), up("s2", [], 4000), up("s3", [], 4000)], 4000);
+    expect(r2.state.servers.s2.state).to.equal("recovering");
+  });
+
+  it("a listing sent before the silence that lacks the guest is no reboot evidence (the guest was stopped)", () => {
+    let s: ManagerState = createManagerState(pool, [vm], 0);
+    s = step(s, [up("s1", [], 0), up("s2", ["vm2"], 0), up("s3", [], 0)], 0).state;
+    s = step(s, [up("s1", [], 1000), miss("s2", 1000), up("s3", [], 1000)], 1000).state;
+    s = step(s, [up("s1", [], 2000), sshOnly("s2", 2000), up("s3", [], 2000)], 2000).state;
+    // Sent at 850, before the miss sent at 900, answered very late.
+    const old: Observation = { ...up("s2", [], 2500), sentAt: 850, answeredAt: 2400 };
+    const events = step(s, [old], 2500).log.filter((l) => l.guest === "vm2").map((l) => l.event);
+    expect(events).to.not.include("guest-lost");
   });
 
   it("a degraded server that never went silent and stops listing a guest: the guest was shut down (not HA's job)", () => {

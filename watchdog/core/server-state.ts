@@ -37,10 +37,12 @@ export interface ServerStatus {
   /** Heartbeats in a row with no contact at all (SSH did not answer). */
   misses: number;
   /**
-   * No contact at all at some point since the last listing: an SSH-only answer (xend not up yet after a boot)
-   * ends the misses but not the doubt that the server restarted meanwhile.
+   * sentAt of the first heartbeat with no contact at all since the last timely listing: an SSH-only answer (xend
+   * not up yet after a boot) ends the misses but not the doubt that the server restarted meanwhile.
    */
-  silentSinceListing?: boolean;
+  silentSince?: number;
+  /** A late listing sent after that silence lacked its guests: the next timely listing makes it recovering. */
+  rebootSeen?: boolean;
   /** When the last listing answered (sentAt of it in `listingSentAt`). */
   lastOkAt?: number;
   /** sentAt of the newest listing taken into account: an older one arriving later is stale and ignored. */
