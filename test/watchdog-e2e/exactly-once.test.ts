@@ -87,6 +87,7 @@ for (const INTERVAL of [1000, 500]) {
         }
       };
       fs.writeFileSync(w.gate, "");
+      await w.waitAllUp();
       const t0 = Date.now();
       await w.lab.fault("crash", V);
       await waitFor(`fence of ${V} called`, () => w.fenceCalls(t0).length > 0, w.bound + 15000);
@@ -129,6 +130,7 @@ for (const INTERVAL of [1000, 500]) {
           setLoseAnswers(w.lab.dir, T, 1, "end"); // the very next command on T runs, its answer never comes
         }
       };
+      await w.waitAllUp();
       const sampler = sampleGuest("c2-a");
       const t0 = Date.now();
       try {
@@ -166,6 +168,7 @@ for (const INTERVAL of [1000, 500]) {
           void w.lab.partitionFrom(T, w.lab.watchdogAddress); // nft runs synchronously inside: cut before the migrate is sent
         }
       };
+      await w.waitAllUp();
       const t0 = Date.now();
       const output = await labShutdown(w.lab.info, V, 180000);
       const shutAt = Date.now();
@@ -196,6 +199,7 @@ for (const INTERVAL of [1000, 500]) {
         caseGuests.push(...guests);
         await w.guestsOn(a, [guests[0]]);
         await w.guestsOn(b, [guests[1]]);
+        await w.waitAllUp();
         const t0 = Date.now();
         await w.lab.fault("crash", a);
         await w.lab.fault("crash", b);
@@ -240,6 +244,7 @@ for (const INTERVAL of [1000, 500]) {
       await w.guestsOn("ovs4", guests);
       await installDrainHook("ovs4");
       await installDrainHook("ovs3");
+      await w.waitAllUp();
       const t0 = Date.now();
       const out4 = await labShutdown(w.lab.info, "ovs4", 180000);
       expect(out4).to.match(/drained: going ahead/);
