@@ -344,6 +344,10 @@ export interface InServerResult {
 export async function inServer(info: LabInfo, name: string, argv: string[], timeoutMs = 60000): Promise<InServerResult> {
   const server = findServer(info, name);
   const pid = serverNamespacePid(info, server.name);
+  // Joining a frozen dom0 would freeze the command with it until `lab heal`: say so at once instead.
+  if (isFrozen(dom0CgroupDir(info.slot, server.name)) || isFrozen(serverCgroupDir(info.slot, server.name))) {
+    throw new LabError(`server ${server.name} is hung: nothing runs in its dom0 until \`lab heal ${server.name}\``);
+  }
   try {
     // Joins the server's cgroup first, so that what it starts (a guest, say) dies with the server like the rest.
     // `--wd` without a value takes the server's own working directory (its root): nsenter opens a given path in

@@ -199,3 +199,8 @@ export function deviceNumber(dev: string): number {
   const major = [3, 22, 33, 34][Math.floor(index / 2)] ?? 3;
   return major * 256 + (index % 2) * 64;
 }
+
+/** The file-backed disks of a config as (path, guest device): what a migration target must reach. */
+export function fileDiskSpecs(cfg: VmConfig): { path: string; dev: string }[] {
+  return cfg.disks.filter((d) => d.type === "file" || d.type.startsWith("tap:")).map((d) => ({ path: d.target, dev: d.dev }));
+}

@@ -82,6 +82,9 @@ describe("lab: dom0 hang, xend, lost answers, one-address partitions", function 
       const after = records("hg1").slice(during);
       expect(after.length).to.be.greaterThan(3);
       expect(new Set(after.map((l) => l.split(" ").slice(0, 2).join(" ")))).to.deep.equal(new Set([`ovs1 ${pid}`]));
+      let inside = "";
+      await lab.inServer("ovs1", ["true"]).catch((e: Error) => (inside = e.message));
+      expect(inside).to.equal("server ovs1 is hung: nothing runs in its dom0 until `lab heal ovs1`");
 
       await lab.fault("heal", "ovs1");
       expect(await listed("ovs1")).to.include("hg1");
