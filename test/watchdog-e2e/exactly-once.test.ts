@@ -262,6 +262,21 @@ for (const INTERVAL of [1000, 500]) {
       say(`${migrations.length} live migrations; longest gap in a guest's run records ${worst} ms`);
     });
 
+    // The watchdog as deployed (a child process: it can be SIGKILLed), on the same config and state file.
+    const childLog = () => path.join(w.stateDir, "child-watchdog.log");
+    const spawnWatchdog = () => spawn(process.execPath, [path.join(PROJECT_ROOT, "dist", "cli", "watchdog-command.js"), "watchdog", "--config", w.configFile], { stdio: ["ignore", "ignore", "inherit"] });
+    const status = (): WatchdogStatus | undefined => { try { return JSON.parse(fs.readFileSync(statusFilePath(w.config), "utf8")) as WatchdogStatus; } catch { return undefined; } };
+    /** Guest states in the state file as written (before the restore that marks commands in flight lost). */
+    const rawStates = (): Record<string, string> => {
+      try {
+        const s = JSON.parse(fs.readFileSync(w.config.stateFile, "utf8")) as { guests: Record<string, { status: { state: string } }> };
+        return Object.fromEntries(Object.entries(s.guests).map(([g, e]) => [g, e.status.state]));
+      } catch {
+        return {};
+      }
+    };
+    const childLines = () => fs.readFileSync(childLog(), "utf8").split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as { time: string; event?: string; guest?: string; server?: string; msg?: string });
+
     it("case 6: watchdog killed right after issuing xm create: the restart settles the lost start by asking, budget intact", async () => {
       const V = "ovs3";
       const guests = (caseGuests = ["c6-a", "c6-b"]);
@@ -270,19 +285,7 @@ for (const INTERVAL of [1000, 500]) {
       w.pool.writePool({ timing: { ...w.timing, restartBudget: { max: 1, windowMs: 600000 } } });
       await waitFor("budget of 1 in force", () => w.wd!.state!.pool.timing.restartBudget.max === 1, 10000);
       await w.stopWatchdog();
-      const childLog = path.join(w.stateDir, "child-watchdog.log");
-      fs.writeFileSync(childLog, "");
-      const spawnWatchdog = () => spawn(process.execPath, [path.join(PROJECT_ROOT, "dist", "cli", "watchdog-command.js"), "watchdog", "--config", w.configFile], { stdio: ["ignore", "ignore", "inherit"] });
-      const status = (): WatchdogStatus | undefined => { try { return JSON.parse(fs.readFileSync(statusFilePath(w.config), "utf8")) as WatchdogStatus; } catch { return undefined; } };
-      const rawStates = (): Record<string, string> => {
-        try {
-          const s = JSON.parse(fs.readFileSync(w.config.stateFile, "utf8")) as { guests: Record<string, { status: { state: string } }> };
-          return Object.fromEntries(Object.entries(s.guests).map(([g, e]) => [g, e.status.state]));
-        } catch {
-          return {};
-        }
-      };
-      const childLines = () => fs.readFileSync(childLog, "utf8").split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as { time: string; event?: string; guest?: string; server?: string; msg?: string });
+      fs.writeFileSync(childLog(), "");
       let child: ChildProcess | undefined = spawnWatchdog();
       try {
         const started = Date.now();
@@ -327,6 +330,65 @@ for (const INTERVAL of [1000, 500]) {
         }
         say(`killed ${killedAt - t0} ms after the crash with [${inFlight.join(",")}] starting; all running ${settledAt - restartedAt} ms after the restart`);
       } finally {
+        if (child && child.exitCode === null) {
+          child.kill("SIGTERM");
+          await new Promise((r) => child!.once("exit", r));
+        }
+        w.pool.writePool({ timing: w.timing });
+        await w.startWatchdog();
+      }
+    });
+
+    it("case 6b: watchdog killed while the answer of a create that ran is on its way: the restart finds the guest by asking, starts nothing twice", async () => {
+      const V = "ovs3", T = "ovs2";
+      const guests = (caseGuests = ["c6b-a"]);
+      await w.guestsOn(V, guests, { preferred: [T] });
+      w.pool.writePool({ timing: { ...w.timing, restartBudget: { max: 1, windowMs: 600000 } } });
+      await waitFor("budget of 1 in force", () => w.wd!.state!.pool.timing.restartBudget.max === 1, 10000);
+      await w.waitAllUp();
+      await w.stopWatchdog();
+      fs.writeFileSync(childLog(), "");
+      fs.writeFileSync(w.gate, "");
+      let child: ChildProcess | undefined = spawnWatchdog();
+      try {
+        const started = Date.now();
+        await waitFor("the child watchdog running", () => (status()?.updatedAt ?? 0) > started, 30000);
+        const t0 = Date.now();
+        await w.lab.fault("crash", V);
+        await waitFor(`fence of ${V} called`, () => w.fenceCalls(t0).length > 0, w.bound + 20000);
+        // From now on T runs each xm command at once and holds its answer back: the create will have run, its
+        // "ok" not yet arrived, when the watchdog dies.
+        await w.lab.xend(T, { mode: "slow", ms: 20000, stale: true });
+        fs.rmSync(w.gate);
+        await waitFor(`c6b-a created on ${T} (its run records)`, () => w.pool.runlog("c6b-a").some((r) => r.server === T && r.ms > t0), 20000);
+        expect(rawStates()["c6b-a"], "the start is still unanswered in the state file").to.equal("starting");
+        child.kill("SIGKILL");
+        const killedAt = Date.now();
+        await new Promise((r) => child!.once("exit", r));
+        await w.lab.xend(T, undefined);
+        child = spawnWatchdog();
+        const restartedAt = Date.now();
+        await waitFor(`c6b-a running on ${T} (child watchdog)`, () => {
+          const s = status();
+          return s && s.updatedAt > restartedAt && s.guests.find((x) => x.name === "c6b-a")?.state === "running";
+        }, 30000);
+        const lines = childLines();
+        const resumed = lines.find((l) => l.event === "watchdog-resumed" && Date.parse(l.time) >= restartedAt);
+        expect(resumed, "the restarted watchdog resumed from its state file").to.not.equal(undefined);
+        const settled = lines.find((l) => l.guest === "c6b-a" && l.event === "guest-running" && Date.parse(l.time) >= Date.parse(resumed!.time));
+        expect(settled?.server, "found where the lost create put it").to.equal(T);
+        const ms = Date.parse(settled!.time) - Date.parse(resumed!.time);
+        expect(ms, "settled within a few heartbeats, not after the 30 s wait").to.be.below(10000);
+        expect(lines.filter((l) => l.event === "guest-start" && l.guest === "c6b-a").map((l) => l.server), "one start in all, by the first watchdog").to.deep.equal([T]);
+        expect(w.fenceCalls(t0).map((c) => c.server)).to.deep.equal([V]);
+        const c = await w.lab.check({ guests, since: t0 });
+        expect(c.ok, c.report).to.equal(true);
+        const incarnations = new Set(w.pool.runlog("c6b-a").filter((r) => r.ms > t0 && r.server !== V).map((r) => `${r.server} ${r.pid}`));
+        expect([...incarnations], "one incarnation after the crash").to.have.length(1);
+        say(`killed ${killedAt - t0} ms after the crash, the create done and its answer held; settled by asking ${ms} ms after the restart (${settled!.msg})`);
+      } finally {
+        fs.rmSync(w.gate, { force: true });
+        writeXendFault(w.lab.dir, T, undefined);
         if (child && child.exitCode === null) {
           child.kill("SIGTERM");
           await new Promise((r) => child!.once("exit", r));
