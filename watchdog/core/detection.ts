@@ -15,6 +15,7 @@ export function missed(c: StepContext, o: Extract<PollObservation, { ok: false }
   if (!st || st.state === "removed" || isStale(st, o.sentAt)) return;
   st.contactSentAt = o.sentAt;
   st.misses += 1;
+  st.silentSince ??= o.sentAt;
   st.firstMissAt ??= c.now;
   delete st.awaitingOff;
 }
@@ -46,13 +47,25 @@ export function listed(c: StepContext, o: Extract<PollObservation, { ok: true }>
   st.totalMemoryMb = o.totalMemoryMb;
   st.freeMemoryMb = o.freeMemoryMb;
   st.guests = o.guests.map((g) => ({ ...g }));
+  const listedNames = new Set(o.guests.map((g) => g.name));
+  const lostGuest = Object.entries(c.s.guests).some(([g, e]) => e.status.state === "running" && e.status.server === server && !listedNames.has(g));
+  // Silent (no SSH at all) before this listing was sent: SSH-only answers since (xend not up yet after a boot)
+  // ended the misses, not the doubt that it restarted meanwhile.
+  const silent = st.silentSince !== undefined && o.sentAt >= st.silentSince;
   // A listing that arrives after newer heartbeat outcomes (a late answer) is evidence about guests as of when it
   // was sent, but says nothing about whether the server answers now.
-  if (isStale(st, o.sentAt)) return { rebooted: false };
+  if (isStale(st, o.sentAt)) {
+    if (!(silent && lostGuest)) return { rebooted: false };
+    st.rebootSeen = true; // the next timely listing makes it recovering
+    return { rebooted: true };
+  }
   st.contactSentAt = o.sentAt;
   delete st.xmMisses;
   const firstAnswer = st.lastOkAt === undefined;
-  const afterMisses = st.misses > 0;
+  const afterMisses = st.misses > 0 || silent;
+  const rebootSeen = st.rebootSeen === true;
+  if (silent) delete st.silentSince;
+  delete st.rebootSeen;
   const cpuDropped = o.dom0CpuSeconds !== undefined && st.dom0CpuSeconds !== undefined && o.dom0CpuSeconds < st.dom0CpuSeconds;
   contact(st);
   st.lastOkAt = c.now;
@@ -64,9 +77,7 @@ export function listed(c: StepContext, o: Extract<PollObservation, { ok: true }>
   if (firstAnswer && st.state === "up") {
     c.say("server-up", `first heartbeat answered (${o.freeMemoryMb} of ${o.totalMemoryMb} MB free)`, { server });
   }
-  const listedNames = new Set(o.guests.map((g) => g.name));
-  const lostGuest = Object.entries(c.s.guests).some(([g, e]) => e.status.state === "running" && e.status.server === server && !listedNames.has(g));
-  const rebooted = cpuDropped || (afterMisses && lostGuest);
+  const rebooted = cpuDropped || rebootSeen || (afterMisses && lostGuest);
   switch (st.state) {
     case "suspect": {
       if (rebooted) {

@@ -31,7 +31,11 @@ export function serializeState(state: ManagerState): string {
  * A power fence in flight is issued again (powering off twice is harmless). Listings taken by the old process are
  * kept only as history: the duplicate evidence starts afresh.
  */
-export function restoreState(json: string, now: number, commandDeadlineMs = 0): ManagerState {
+/** How long each kind of command may still run after it was issued: one figure for all, or one per kind. */
+export type CommandDeadlines = number | { start: number; migrate: number; stop: number };
+
+export function restoreState(json: string, now: number, commandDeadlineMs: CommandDeadlines = 0): ManagerState {
+  const deadline = typeof commandDeadlineMs === "number" ? { start: commandDeadlineMs, migrate: commandDeadlineMs, stop: commandDeadlineMs } : commandDeadlineMs;
   const parsed = Envelope.safeParse(JSON.parse(json));
   if (!parsed.success) {
     throw new Error(`durable state is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
@@ -41,12 +45,12 @@ export function restoreState(json: string, now: number, commandDeadlineMs = 0): 
     const st = e.status;
     const attemptAt = e.attempts[e.attempts.length - 1];
     if (st.state === "starting") {
-      e.status = { state: "in-doubt", command: "start", servers: [st.server], target: st.server, outcome: "unknown", after: now, absentAfter: Math.max(now, st.since + commandDeadlineMs), since: now, detail: "the watchdog restarted before the answer", attemptAt };
+      e.status = { state: "in-doubt", command: "start", servers: [st.server], target: st.server, outcome: "unknown", after: now, absentAfter: Math.max(now, st.since + deadline.start), since: now, detail: "the watchdog restarted before the answer", attemptAt };
     } else if (st.state === "migrating") {
-      e.status = { state: "in-doubt", command: "migrate", servers: [st.from, st.to], target: st.to, outcome: "unknown", after: now, absentAfter: Math.max(now, st.since + commandDeadlineMs), since: now, detail: "the watchdog restarted before the answer", attemptAt };
+      e.status = { state: "in-doubt", command: "migrate", servers: [st.from, st.to], target: st.to, outcome: "unknown", after: now, absentAfter: Math.max(now, st.since + deadline.migrate), since: now, detail: "the watchdog restarted before the answer", attemptAt };
     } else if (st.state === "stopping" && st.outcome === undefined) {
       st.outcome = "unknown";
-      st.after = Math.max(now, st.since + commandDeadlineMs);
+      st.after = Math.max(now, st.since + deadline.stop);
     }
     e.sightings = {};
     delete e.duplicateOn;

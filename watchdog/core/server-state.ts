@@ -36,6 +36,13 @@ export interface ServerStatus {
   suspectFrom?: "up" | "recovering" | "draining";
   /** Heartbeats in a row with no contact at all (SSH did not answer). */
   misses: number;
+  /**
+   * sentAt of the first heartbeat with no contact at all since the last timely listing: an SSH-only answer (xend
+   * not up yet after a boot) ends the misses but not the doubt that the server restarted meanwhile.
+   */
+  silentSince?: number;
+  /** A late listing sent after that silence lacked its guests: the next timely listing makes it recovering. */
+  rebootSeen?: boolean;
   /** When the last listing answered (sentAt of it in `listingSentAt`). */
   lastOkAt?: number;
   /** sentAt of the newest listing taken into account: an older one arriving later is stale and ignored. */

@@ -135,6 +135,8 @@ export const WatchdogConfigSchema = z
         // Pinned SHA256 fingerprints by server name or address; win over known_hosts.
         hostKeyFingerprints: z.record(z.string(), z.string().regex(/^SHA256:/, { error: "fingerprints look like SHA256:..." })).default({}),
         sudo: z.boolean({ error: "ssh.sudo must be true or false" }).default(false),
+        // Source address of the watchdog's SSH connections (a host with several addresses; the lab's partition --from).
+        localAddress: z.string({ error: "ssh.localAddress must be an IP address of this host" }).min(1).optional(),
       })
       .strict()
       .superRefine((s, ctx) => {

@@ -17,6 +17,7 @@ export function sshPoolFromConfig(config: WatchdogConfig, opts: { connectTimeout
       sudo: s.sudo,
     },
     connectTimeoutMs: opts.connectTimeoutMs,
+    localAddress: s.localAddress,
     // Keepalives notice a dead connection between heartbeats; the heartbeat deadline does the rest.
     keepaliveIntervalMs: 1000,
     keepaliveCountMax: 3,

@@ -3,7 +3,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import writeFileAtomic from "write-file-atomic";
-import { restoreState } from "../core/durable-state";
+import { restoreState, type CommandDeadlines } from "../core/durable-state";
 import type { ManagerState } from "../core/manager";
 import type { WatchdogStatus } from "../status";
 
@@ -13,7 +13,7 @@ export function writeStateFile(file: string, json: string): void {
 }
 
 /** The saved state, restored (answers in flight marked lost), or undefined when there is none. */
-export function readStateFile(file: string, commandDeadlineMs = 0): ManagerState | undefined {
+export function readStateFile(file: string, commandDeadlineMs: CommandDeadlines = 0): ManagerState | undefined {
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");

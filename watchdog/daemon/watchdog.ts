@@ -120,7 +120,8 @@ export class Watchdog implements WatchdogEnvironment {
     assertSecretFilesPrivate(secretFiles(this.config));
     // A command the previous process sent may still complete until its deadline (xend goes on without its client).
     const c = this.config.commands;
-    const saved = readStateFile(this.config.stateFile, Math.max(c.startTimeoutMs, c.migrateTimeoutMs, c.stopTimeoutMs));
+    // Each kind by its own deadline: a lost start is not held for the (much longer) migration deadline.
+    const saved = readStateFile(this.config.stateFile, { start: c.startTimeoutMs, migrate: c.migrateTimeoutMs, stop: c.stopTimeoutMs });
     if (saved) {
       this.#state = saved;
       this.log.info({ event: "state-loaded", file: this.config.stateFile }, "resuming from the saved state");
