@@ -41,6 +41,8 @@ function faultArb(servers: string[]): fc.Arbitrary<Fault> {
     { weight: 2, arbitrary: on("xend-down") },
     { weight: 1, arbitrary: fc.tuple(s, fc.integer({ min: 100, max: 3000 })).map(([arg, n]): Fault => ({ command: "xend-slow", arg, n })) },
     { weight: 2, arbitrary: on("xend-up") },
+    // A loaded server: SSH answers after the deadline (late, so misses), but within the rounds the watchdog waits.
+    { weight: 2, arbitrary: fc.tuple(s, fc.integer({ min: 400, max: 2500 })).map(([arg, n]): Fault => ({ command: "ssh-slow", arg, n })) },
     { weight: 2, arbitrary: fc.tuple(s, fc.integer({ min: 1, max: 3 })).map(([arg, n]): Fault => ({ command: "lose-answers", arg, n })) },
     { weight: 1, arbitrary: fc.integer({ min: 0, max: 900 }).map((n): Fault => ({ command: "jitter", n })) },
     { weight: 2, arbitrary: fc.constant<Fault>({ command: "restart-watchdog" }) },

@@ -20,6 +20,18 @@ export function missed(c: StepContext, o: Extract<PollObservation, { ok: false }
   delete st.awaitingOff;
 }
 
+/**
+ * An answer that came after its heartbeat was counted missed: the server was alive after it was sent, so the misses
+ * so far were slowness, not loss of contact (fencing needs loss of contact). Misses count again from later rounds.
+ */
+export function lateContact(c: StepContext, o: Extract<PollObservation, { ok: false }>): void {
+  const st = c.server(o.server);
+  if (!st || st.state === "removed" || st.misses === 0) return;
+  if (!isStale(st, o.sentAt)) st.contactSentAt = o.sentAt;
+  c.say("heartbeat-late", `answered ${o.answeredAt - o.sentAt} ms after it was asked: alive, so ${st.misses} missed heartbeat(s) start over`, { server: o.server });
+  contact(st);
+}
+
 /** SSH answered but xm failed or was too slow: contact, so no miss; but no listing either, and not a target. */
 export function xmFailed(c: StepContext, o: Extract<PollObservation, { ok: false }>): void {
   const st = c.server(o.server);
@@ -55,6 +67,8 @@ export function listed(c: StepContext, o: Extract<PollObservation, { ok: true }>
   // A listing that arrives after newer heartbeat outcomes (a late answer) is evidence about guests as of when it
   // was sent, but says nothing about whether the server answers now.
   if (isStale(st, o.sentAt)) {
+    // Still proof of life after it was sent: misses counted meanwhile were slowness, not loss of contact.
+    contact(st);
     if (!(silent && lostGuest)) return { rebooted: false };
     st.rebootSeen = true; // the next timely listing makes it recovering
     return { rebooted: true };

@@ -56,6 +56,12 @@ export function restoreState(json: string, now: number, commandDeadlineMs: Comma
     delete e.duplicateOn;
   }
   for (const st of Object.values(state.servers)) {
+    // Late answers to the old process's heartbeats (proof of life) died with it: its misses prove nothing now,
+    // so detection starts over. A server already declared failed stays failed.
+    if (st.misses > 0) {
+      st.misses = 0;
+      delete st.firstMissAt;
+    }
     if (st.state === "fencing" && st.fence?.issuedAt !== undefined) {
       st.state = "failed";
       st.fence = { attempt: st.fence.attempt, retryAt: 0 };

@@ -4,7 +4,7 @@
 // detection.ts (who answers, quorum), reconcile.ts (listings and command results), fencing.ts, recovery.ts
 // (placement of guests needing a server), drain.ts (planned operations).
 import type { GuestRecord, PoolRecord } from "../../ha/ha-record";
-import { evaluateQuorum, listed, missed, serverTransitions, xmFailed } from "./detection";
+import { evaluateQuorum, lateContact, listed, missed, serverTransitions, xmFailed } from "./detection";
 import { passPlannedOpsThrough, proceedWhenDrained, request } from "./drain";
 import { fenceResult, fencing } from "./fencing";
 import { newGuestEntry } from "./guest-state";
@@ -43,7 +43,7 @@ function applyConfig(state: ManagerState, pool: PoolRecord, guests: GuestRecord[
 function observe(c: StepContext, o: Observation): void {
   switch (o.kind) {
     case "poll": {
-      if (!o.ok) return o.contact === "ssh-only" ? xmFailed(c, o) : missed(c, o);
+      if (!o.ok) return o.contact === "ssh-only" ? xmFailed(c, o) : o.contact === "late-ssh" ? lateContact(c, o) : missed(c, o);
       const st = c.server(o.server);
       if (!st || st.state === "removed" || (st.listingSentAt !== undefined && o.sentAt < st.listingSentAt)) return; // overtaken
       const { rebooted } = listed(c, o);

@@ -35,7 +35,9 @@ export type PollObservation =
       /** Domain-0's CPU time: it only grows while dom0 runs, so a drop means the server rebooted. */
       dom0CpuSeconds?: number;
     } & Timed)
-  | ({ kind: "poll"; server: ServerName; ok: false; contact: "ssh-only" | "none"; detail?: string } & Timed);
+  // late-ssh: the SSH probe of a heartbeat already counted as missed answered after all (a loaded server or
+  // network): proof of life after it was sent, so the misses start over; nothing about xm or guests.
+  | ({ kind: "poll"; server: ServerName; ok: false; contact: "ssh-only" | "none" | "late-ssh"; detail?: string } & Timed);
 
 /**
  * ok / failed: the command answered (exit 0 / an error). unknown: it was sent and no answer came (deadline,

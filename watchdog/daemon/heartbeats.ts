@@ -57,7 +57,8 @@ export class Heartbeats {
     const ep = this.d.endpoint(s);
     const listingRunning = this.#pollInFlight.has(s.name);
     const listing = listingRunning ? undefined : this.#startListing(s, !this.#baselines.has(s.name) || round % this.d.infoEveryRounds === 0, sentAt, true);
-    const alive = settled(this.d.ssh.exec(ep, SSH_ALIVE_COMMAND, { timeoutMs: deadline }));
+    // Awaited as long as a listing: an answer after the deadline still proves life (see the miss below).
+    const alive = settled(this.d.ssh.exec(ep, SSH_ALIVE_COMMAND, { timeoutMs: LISTING_ROUNDS * this.d.interval() }));
     const l = listing ? await bounded(listing, deadline) : undefined;
     if (l && l !== "late" && l.kind !== "none") {
       // The listing answered (or xm answered with an error): contact either way; the listing pushed itself.
@@ -72,12 +73,25 @@ export class Heartbeats {
       this.d.push({ kind: "poll", server: s.name, ok: false, contact: "ssh-only", detail, sentAt, answeredAt });
       return;
     }
+    if (a === "late") this.#lateAlive(s.name, alive, sentAt);
     const why = a === "late" ? `no answer within ${deadline} ms` : a.e.message;
     this.d.push({ kind: "poll", server: s.name, ok: false, contact: "none", detail: why, sentAt, answeredAt });
     this.d.metrics.heartbeatMisses.inc({ server: s.name });
     const streak = (this.#missStreak.get(s.name) ?? 0) + 1;
     this.#missStreak.set(s.name, streak);
     if (streak === 1) this.d.log.warn({ event: "heartbeat-missed", server: s.name, err: why }, `heartbeat of ${s.name} missed: ${why}`);
+  }
+
+  /** The SSH probe of a heartbeat counted missed answers after all: proof of life, delivered as such. */
+  #lateAlive(server: string, alive: Promise<Settled<unknown>>, sentAt: number): void {
+    const p = alive.then((a) => {
+      if (!a.ok) return;
+      const answeredAt = Date.now();
+      this.#contact(server);
+      this.d.push({ kind: "poll", server, ok: false, contact: "late-ssh", detail: "SSH answered after the deadline", sentAt, answeredAt });
+      this.d.wake();
+    });
+    this.d.track(p);
   }
 
   #contact(server: string): void {

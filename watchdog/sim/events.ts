@@ -16,6 +16,7 @@ export const EVENT_COMMANDS = {
   "xend-down": "server", // xm fails at once while SSH answers
   "xend-slow": "server+ms", // xm answers this many ms late
   "xend-up": "server",
+  "ssh-slow": "server+ms", // the server is loaded: everything over SSH answers this many ms late (0: no more)
   "lose-answers": "server+n", // the next N commands on the server run, but their answers never arrive
   jitter: "ms", // from now on every answer comes up to this many ms late (so answers overtake each other)
   "isolate-watchdog": "none", // the watchdog's own network is cut

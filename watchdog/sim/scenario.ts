@@ -149,6 +149,7 @@ function applyEvent(world: SimWorld, state: ManagerState, e: SimEvent): ManagerS
       s!.cut = true;
       break;
     case "heal":
+      s!.sshSlow = 0;
       s!.hung = false;
       s!.partitioned = false;
       s!.cut = false;
@@ -183,6 +184,9 @@ function applyEvent(world: SimWorld, state: ManagerState, e: SimEvent): ManagerS
       break;
     case "xend-up":
       s!.xend = "up";
+      break;
+    case "ssh-slow":
+      s!.sshSlow = e.n!;
       break;
     case "lose-answers":
       s!.loseAnswers = e.n!;

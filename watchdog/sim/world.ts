@@ -25,6 +25,8 @@ export interface SimServer {
   xend: "up" | "down" | number;
   /** The next N commands run, but their answers never arrive. */
   loseAnswers: number;
+  /** A loaded server: every heartbeat answer over SSH comes this many ms late (late answers still come). */
+  sshSlow: number;
   /** guest name -> memory MB: the processes that really run here. */
   guests: Map<string, number>;
   /** Guests live-migrating away: listed as migrating-NAME. */
@@ -62,6 +64,8 @@ export class SimWorld implements WatchdogEnvironment {
   private timers: { at: number; run: () => void }[] = [];
   /** Per server: did the last heartbeat the watchdog has received from it get an answer (SSH at least)? */
   private answeredLast = new Map<string, boolean>();
+  /** Since when each server has answered the watchdog over SSH, late or not (undefined: it does not now). */
+  private answeringSince = new Map<string, number>();
   readonly opts: SimOptions;
   private rnd: () => number;
   /** Called after every change to where processes run (the invariant checker hooks here). */
@@ -88,6 +92,7 @@ export class SimWorld implements WatchdogEnvironment {
         removed: false,
         xend: "up",
         loseAnswers: 0,
+        sshSlow: 0,
         guests: new Map(),
         migratingOut: new Set(),
         fenceDevice: hw.fenceDevice ?? "ok",
@@ -170,13 +175,24 @@ export class SimWorld implements WatchdogEnvironment {
     return this.t;
   }
 
+  /** Keeps answeringSince up to date: answering = reachable, and its answers come within the rounds waited. */
+  private trackAnswering(): void {
+    for (const s of this.servers.values()) {
+      // Every answer within two intervals, however late past the deadline: a server the watchdog hears from.
+      const answers = this.reachable(s) && s.sshSlow + this.opts.answerMs + this.opts.jitterMs < 2 * this.pool.timing.heartbeatIntervalMs;
+      if (!answers) this.answeringSince.delete(s.name);
+      else if (!this.answeringSince.has(s.name)) this.answeringSince.set(s.name, this.t);
+    }
+  }
+
   collect(): Observation[] {
+    this.trackAnswering();
     if (this.t % this.pool.timing.heartbeatIntervalMs === 0) {
       for (const s of this.servers.values()) if (!s.removed) this.listing(s, true);
     }
     const due = this.inbox.filter((m) => m.at <= this.t).sort((a, b) => a.at - b.at);
     this.inbox = this.inbox.filter((m) => m.at > this.t);
-    for (const { obs } of due) if (obs.kind === "poll") this.answeredLast.set(obs.server, obs.ok || obs.contact === "ssh-only");
+    for (const { obs } of due) if (obs.kind === "poll") this.answeredLast.set(obs.server, obs.ok || obs.contact !== "none");
     return due.map((m) => m.obs);
   }
 
@@ -190,8 +206,24 @@ export class SimWorld implements WatchdogEnvironment {
       return;
     }
     const slow = typeof s.xend === "number" ? s.xend : 0;
+    const load = s.sshSlow;
+    const rounds = 3 * this.pool.timing.heartbeatIntervalMs; // how long the environment keeps waiting for an answer
+    if (load > 0 && load + this.opts.answerMs >= this.deadlineMs) {
+      // As the daemon does: a miss at the deadline, then the SSH probe's late answer (proof of life), then the
+      // listing itself if it comes within the rounds the environment waits for it.
+      if (heartbeat) {
+        this.deliver({ kind: "poll", server: s.name, ok: false, contact: "none", detail: `no answer within ${this.deadlineMs} ms`, sentAt, answeredAt: sentAt + this.deadlineMs }, sentAt + this.deadlineMs);
+        const lateAt = sentAt + load + this.latency();
+        // The environment waits for the probe this long, then gives up on it (as the daemon's SSH deadline does).
+        if (lateAt - sentAt < rounds) this.deliver({ kind: "poll", server: s.name, ok: false, contact: "late-ssh", detail: "SSH answered after the deadline", sentAt, answeredAt: lateAt }, lateAt);
+      }
+      if (s.xend === "down" || load + slow >= rounds) return;
+      const at = sentAt + load + slow + this.latency();
+      this.deliver({ kind: "poll", server: s.name, ok: true, guests: this.listedGuests(s), totalMemoryMb: s.memoryMb, freeMemoryMb: this.freeMb(s), dom0CpuSeconds: (this.t - s.bootedAt) / 1000, sentAt, answeredAt: at }, at);
+      return;
+    }
     if (s.xend === "down") {
-      const at = sentAt + this.latency();
+      const at = sentAt + load + this.latency();
       this.deliver({ kind: "poll", server: s.name, ok: false, contact: "ssh-only", detail: "Error: Unable to connect to xend: No such file or directory", sentAt, answeredAt: at }, at);
       return;
     }
@@ -201,14 +233,18 @@ export class SimWorld implements WatchdogEnvironment {
       // The listing itself still comes, late, as the environment keeps waiting for it a few intervals.
       if (slow >= 3 * this.pool.timing.heartbeatIntervalMs) return;
     }
-    const guests: RunningGuest[] = [...s.guests]
-      .map(([name, memoryMb]) => (s.migratingOut.has(name) ? { name, memoryMb, migrating: true } : { name, memoryMb }))
-      .sort((a, b) => (a.name < b.name ? -1 : 1));
-    const at = sentAt + slow + this.latency();
+    const guests = this.listedGuests(s);
+    const at = sentAt + load + slow + this.latency();
     this.deliver(
       { kind: "poll", server: s.name, ok: true, guests, totalMemoryMb: s.memoryMb, freeMemoryMb: this.freeMb(s), dom0CpuSeconds: (this.t - s.bootedAt) / 1000, sentAt, answeredAt: at },
       at,
     );
+  }
+
+  private listedGuests(s: SimServer): RunningGuest[] {
+    return [...s.guests]
+      .map(([name, memoryMb]) => (s.migratingOut.has(name) ? { name, memoryMb, migrating: true } : { name, memoryMb }))
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
   persist(stateJson: string): void {
@@ -320,6 +356,11 @@ export class SimWorld implements WatchdogEnvironment {
         const s = this.server(a.server);
         const sentAt = this.t;
         if (this.answeredLast.get(s.name) === true) this.falseFences.push(`t=${this.t}: ${s.name} fenced while its last heartbeat received was answered`);
+        this.trackAnswering();
+        // Answering (late answers included) through a whole detection window before this fence: it was alive.
+        const since = this.answeringSince.get(s.name);
+        const window = (this.pool.timing.heartbeatMisses + 1) * this.pool.timing.heartbeatIntervalMs;
+        if (since !== undefined && this.t - since > window) this.falseFences.push(`t=${this.t}: ${s.name} fenced while it had answered (late or not) since t=${since}`);
         const answer = (outcome: "off" | "failed" | "timeout", ms: number, detail?: string) =>
           this.deliver({ kind: "fence-result", server: a.server, outcome, detail, sentAt, answeredAt: sentAt + ms }, sentAt + ms);
         if (s.fenceDevice === "fail") return answer("failed", this.opts.answerMs, "ipmitool: Unable to establish IPMI v2 / RMCP+ session");
