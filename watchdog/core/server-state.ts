@@ -80,7 +80,11 @@ export function isReachable(s: ServerStatus): boolean {
 
 /** Servers not known to be off count in the majority; known-off ones (fenced, drained, removed) do not. */
 export function inQuorumBase(s: ServerStatus): boolean {
-  return s.state !== "fenced" && s.state !== "down" && s.state !== "removed";
+  if (s.state === "removed") return false;
+  // Known off (fenced, drained) counts only while it still answers: then it is contact like any other server
+  // (a drained server left running tells the watchdog it is not the one cut off).
+  if (s.state === "fenced" || s.state === "down") return isReachable(s);
+  return true;
 }
 
 export function isPlacementTarget(s: ServerStatus): boolean {
