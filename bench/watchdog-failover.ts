@@ -4,7 +4,7 @@
 //    beside the configured detection bound.
 // 2. Footprint: the watchdog (a child process, as deployed) watching 16 servers and 200 guests for SECONDS s:
 //    its CPU time and memory.
-// Run (root): sh scripts/node22 node dist/bench/watchdog-failover.js [runs=5] [seconds=30] [failover|footprint|both]
+// Run (root): sh scripts/node22 node dist/bench/watchdog-failover.js [runs=5] [seconds=30] [failover|footprint|both] [intervals=1000,500]
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -39,14 +39,14 @@ async function startGuests(pool: LabPool, servers: string[], n: number, prefix: 
   }
 }
 
-async function failoverBench(runs: number): Promise<void> {
+async function failoverBench(runs: number, intervalMs: number): Promise<void> {
   const lab = await startTestLab({ servers: 4 });
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "ovm-ha-bench-wd-"));
   let wd: Watchdog | undefined;
   try {
     const pool = new LabPool(lab);
     // Repeated crashes move the same guests again and again: a budget that does not run out within the bench.
-    pool.writePool({ timing: { stabilityMs: 3000, restartBudget: { max: 100, windowMs: 600000 } } });
+    pool.writePool({ timing: { heartbeatIntervalMs: intervalMs, stabilityMs: 3000, restartBudget: { max: 100, windowMs: 600000 } } });
     const names = lab.info.servers.map((s) => s.name);
     await startGuests(pool, names, 40, "g");
     const config = pool.config({ stateDir });
@@ -155,7 +155,8 @@ async function main(): Promise<void> {
   const runs = Number(process.argv[2] || 5);
   const seconds = Number(process.argv[3] || 30);
   const which = process.argv[4] || "both";
-  if (which === "both" || which === "failover") await failoverBench(runs);
+  const intervals = (process.argv[5] || "1000,500").split(",").map(Number);
+  if (which === "both" || which === "failover") for (const i of intervals) await failoverBench(runs, i);
   if (which === "both" || which === "footprint") await footprintBench(seconds);
 }
 

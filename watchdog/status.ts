@@ -1,6 +1,8 @@
 // What `ovm-ha status` shows: a snapshot of the watchdog's beliefs (servers, HA guests, last events) built from
 // the manager state each turn, written beside the state file, and rendered as a table or JSON.
 import type { ManagerState } from "./core/manager";
+import { isLoudDoubt } from "./core/guest-state";
+import { isReachable, type ServerStatus } from "./core/server-state";
 import type { GuestMark, LogLine, ServerMark } from "./core/types";
 import { renderLogLine } from "./core/types";
 
@@ -30,7 +32,8 @@ export interface GuestStatusRow {
 export interface WatchdogStatus {
   formatVersion: typeof STATUS_FORMAT_VERSION;
   updatedAt: number;
-  daemon: { pid: number; startedAt: number; heartbeatIntervalMs: number };
+  /** stoppedAt: the watchdog stopped (gracefully) at that time: nothing is watched any more. */
+  daemon: { pid: number; startedAt: number; heartbeatIntervalMs: number; stoppedAt?: number };
   pool: { name: string; generation: number; haEnabled: boolean; quorum: boolean };
   servers: ServerStatusRow[];
   guests: GuestStatusRow[];
@@ -58,20 +61,28 @@ export function buildStatus(
     const mark = marks.servers[ps.name];
     if (!st) return row;
     if (!state.quorum) {
-      row.note = "watchdog lost the majority of the pool: fencing nobody, starting nothing";
+      row.note = "watchdog not in contact with a majority of the pool: fencing nobody, starting nothing";
       row.loud = true;
     } else if (st.state === "failed" && mark && (mark.state === "fence-unavailable" || mark.state === "fence-failed")) {
       row.note = mark.reason;
       row.loud = true;
     } else if (st.state === "failed") row.note = `${st.misses} heartbeats missed`;
     else if (st.state === "suspect") row.note = `missed ${st.misses} heartbeat(s)`;
-    else if (st.state === "fencing") row.note = st.fence?.leaseUntil !== undefined ? `waiting for its lease to expire at ${clock(st.fence.leaseUntil)}` : `power fence in flight (attempt ${st.fence?.attempt ?? 1})`;
-    else if (st.state === "fenced") row.note = "known off: its guests are free to start elsewhere";
+    else if (st.state === "fencing") {
+      const age = now - (st.fence?.issuedAt ?? now);
+      row.note = `power fence in flight for ${Math.round(age / 1000)} s (attempt ${st.fence?.attempt ?? 1})`;
+      row.loud = age > state.pool.timing.fenceTimeoutMs;
+    } else if (st.state === "fenced") row.note = "known off: its guests are free to start elsewhere";
     else if (st.state === "draining") row.note = `${st.planned ?? "planned operation"} requested: migrating its HA guests away`;
     else if (st.state === "down") row.note = "drained: the planned operation may go ahead";
     else if (st.state === "recovering") row.note = `not a target before ${clock(st.since + state.pool.timing.stabilityMs)}`;
     else if (st.state === "up" && st.lastOkAt === undefined) row.note = "no heartbeat answered yet";
     else if (st.state === "up" && st.freeMemoryMb !== undefined) row.note = `${st.freeMemoryMb} of ${st.totalMemoryMb} MB free`;
+    if (st.degraded) {
+      row.state = `${st.state}, degraded`;
+      row.note = `SSH answers but xm does not since ${clock(st.degraded.since)} (${st.degraded.detail}): not a target; not fenced for this`;
+      row.loud = true;
+    }
     return row;
   });
   const guests: GuestStatusRow[] = Object.keys(state.guests)
@@ -83,15 +94,38 @@ export function buildStatus(
       const row: GuestStatusRow = { name, state: st.state, wanted: st.state === "stopped" ? "stopped" : "running", priority: rec?.priority ?? 0 };
       if ("since" in st) row.since = st.since;
       const mark = marks.guests[name];
+      /** A guest's server that does not answer (or is failed / being fenced) cannot vouch for it. */
+      const unsure = (server: string): string | undefined => {
+        const ss: ServerStatus | undefined = state.servers[server];
+        if (!ss) return `${server} is unknown`;
+        if (ss.state === "fencing") return `${server} is being fenced`;
+        if (ss.state === "failed" || ss.state === "fenced") return `${server} is ${ss.state}`;
+        if (!isReachable(ss)) return `${server} does not answer`;
+        if (ss.degraded) return `${server} is degraded: it cannot list its guests`;
+        return undefined;
+      };
       switch (st.state) {
-        case "running":
+        case "running": {
           row.server = st.server;
+          const why = unsure(st.server);
+          if (why) {
+            row.state = "unconfirmed";
+            row.note = `last seen on ${st.server}; ${why}`;
+            row.loud = !state.quorum || state.servers[st.server]?.state !== "suspect";
+          }
+          if (e.duplicateOn) {
+            row.note = `listed by ${e.duplicateOn.join(" and ")} at once: a human must decide which copy to destroy`;
+            row.loud = true;
+          }
           break;
-        case "held":
+        }
+        case "held": {
           row.server = st.server;
-          row.note = mark?.state === "held" ? mark.reason : `left on ${st.server} until it is known off`;
-          row.loud = mark?.state === "held";
+          const fence = state.servers[st.server]?.state === "fencing" ? "fence in flight" : undefined;
+          row.note = mark?.state === "held" ? mark.reason : `left on ${st.server} until it is known off${fence ? ` (${fence})` : ""}`;
+          row.loud = true;
           break;
+        }
         case "starting":
           row.server = st.server;
           row.note = `xm create on ${st.server} in progress`;
@@ -99,6 +133,17 @@ export function buildStatus(
         case "migrating":
           row.server = st.from;
           row.note = `live migration ${st.from} -> ${st.to} in progress`;
+          break;
+        case "in-doubt":
+          row.server = st.servers.join(",") || undefined;
+          if (isLoudDoubt(st)) {
+            row.state = "in doubt";
+            row.note = `${st.command} on ${st.target} ${st.outcome === "unknown" ? "got no answer" : "failed"}${st.detail ? ` (${st.detail})` : ""}: may be on ${st.servers.join(", ")}; started nowhere else until each is seen without it or fenced`;
+            row.loud = true;
+          } else {
+            row.state = st.command === "start" ? "starting" : "migrating";
+            row.note = `${st.command} on ${st.target} answered ok; confirming with a listing of ${st.servers.join(", ")}`;
+          }
           break;
         case "stopping":
           row.server = st.server;
@@ -153,10 +198,11 @@ function table(header: string[], rows: string[][]): string[] {
 export function renderStatus(s: WatchdogStatus, now: number, maxEvents = 10): string {
   const out: string[] = [];
   const stale = now - s.updatedAt > Math.max(5000, 5 * s.daemon.heartbeatIntervalMs);
-  out.push(
-    `pool ${s.pool.name} (generation ${s.pool.generation}): HA ${s.pool.haEnabled ? "on" : "OFF"}, ${s.pool.quorum ? "quorum ok" : "!! QUORUM LOST"}; ` +
-      `watchdog pid ${s.daemon.pid}, last turn ${ago(now - s.updatedAt)}${stale ? " !! STALE: is the watchdog running?" : ""}`,
-  );
+  const watchdog =
+    s.daemon.stoppedAt !== undefined
+      ? `watchdog !! STOPPED at ${clock(s.daemon.stoppedAt)} (${ago(now - s.daemon.stoppedAt)}): nothing is watched; what follows is its last view`
+      : `watchdog pid ${s.daemon.pid}, last turn ${ago(now - s.updatedAt)}${stale ? " !! STALE: is the watchdog running?" : ""}`;
+  out.push(`pool ${s.pool.name} (generation ${s.pool.generation}): HA ${s.pool.haEnabled ? "on" : "OFF"}, ${s.pool.quorum ? "majority in contact" : "!! NO MAJORITY IN CONTACT"}; ${watchdog}`);
   out.push("");
   out.push(
     ...table(

@@ -10,7 +10,7 @@ import { PartialFailureError } from "../runtime/init-failed";
 import { ensureFile, run } from "../runtime/remote";
 import { ServerEndpoint, shellWithArgs } from "../ssh";
 import { cfgPath, generatedMac, guestDir, haRecordPath, imagePath, renderGuestRecord, renderGuestVmCfg } from "./guest/guest-files";
-import { placeGuest } from "./guest/placement";
+import { placeGuest } from "../../ha/placement";
 import { freeMemory, invalidate, reserve, snapshot, Snapshot, withPlacementLock } from "./guest/pool-view";
 import { endpointOf, KnownServer } from "./server-pool/pool-servers";
 import { readFiles } from "./server-pool/propagate";

@@ -1,7 +1,7 @@
 // The ServerPool resource (seed 9.1, 9.4): see provider/ops/server-pool.ts for what it does on the servers.
 import * as pulumi from "@pulumi/pulumi";
 import { makeProvider, opsPaths } from "../runtime/provider-object";
-import type { FenceMethod } from "../../watchdog/core/ha-record";
+import type { FenceMethod } from "../../ha/ha-record";
 
 export interface PoolServerArgs {
   name: pulumi.Input<string>;
@@ -22,7 +22,7 @@ export interface ServerPoolArgs {
   clusterRoot: pulumi.Input<string>;
   /** The pool's HA flag (default false). */
   ha?: pulumi.Input<boolean>;
-  /** The watchdog's timing, as in the HA record (watchdog/core/HA-RECORD.md); defaults 1000 ms x 3, ... */
+  /** The watchdog's timing, as in the HA record (ha/HA-RECORD.md); defaults 1000 ms x 3, ... */
   timing?: pulumi.Input<{
     heartbeatIntervalMs: pulumi.Input<number>;
     heartbeatMisses: pulumi.Input<number>;

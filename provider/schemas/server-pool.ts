@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { absolutePathSchema, ALWAYS, asRecord, checkWith, findDuplicateServerFields, CheckResult, isUnknown, Known, parseKnown, serverNameSchema, serverSchema, unknownOr } from "./common";
 import { clusterNameSchema } from "./cluster";
-import { FenceMethodSchema, TimingSchema } from "../../watchdog/core/ha-record";
+import { FenceMethodSchema, TimingSchema } from "../../ha/ha-record";
 
 /** Pool names: 1..32 of [A-Za-z0-9_-], starting with a letter or digit (used in paths and log lines). */
 export const POOL_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
@@ -25,10 +25,10 @@ export const serverPoolSchema = z
      * written (<clusterRoot>/.ovm-ha/pool.json). Required to create a pool (checked by the ServerPool provider).
      */
     clusterRoot: unknownOr(absolutePathSchema).optional(),
-    /** The HA watchdog's timing, written into the HA record as is (see watchdog/core/HA-RECORD.md). */
+    /** The HA watchdog's timing, written into the HA record as is (see ha/HA-RECORD.md). */
     timing: unknownOr(TimingSchema),
     /** How each server is fenced, by server name; servers not listed fence by `none`. */
-    fence: unknownOr(z.record(serverNameSchema, FenceMethodSchema, { error: "must map server names to {method: power|lease|none}" })).default({}),
+    fence: unknownOr(z.record(serverNameSchema, FenceMethodSchema, { error: "must map server names to {method: power|none}" })).default({}),
   })
   .strict()
   .superRefine((raw, ctx) => {
@@ -48,12 +48,6 @@ export const serverPoolSchema = z
     if (names.every((n) => typeof n === "string" && !isUnknown(n))) {
       for (const key of Object.keys(fence)) {
         if (!names.includes(key)) ctx.addIssue({ code: "custom", path: ["fence", key], message: `must be a server of the pool (${names.join(", ")})` });
-      }
-    }
-    const timing = asRecord(p.timing);
-    if (!isUnknown(p.timing) && timing.leaseMs === undefined) {
-      for (const [key, f] of Object.entries(fence)) {
-        if (asRecord(f).method === "lease") ctx.addIssue({ code: "custom", path: ["fence", key], message: "fences by lease, so timing.leaseMs is required" });
       }
     }
   }, ALWAYS);

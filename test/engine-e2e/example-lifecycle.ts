@@ -8,7 +8,7 @@ import * as path from "path";
 import { OperationResult, Program, Stack } from "../engine";
 import { startTestLab, TestLab } from "../support/lab";
 import { EXAMPLE_PROJECTS, ExampleName, LabStackOptions, labStackConfig } from "../../examples/lab-stack";
-import { PoolRecordSchema, GuestRecordSchema } from "../../watchdog/core/ha-record";
+import { PoolRecordSchema, GuestRecordSchema } from "../../ha/ha-record";
 import { parseO2cbListCluster, parseO2cbStatus } from "../../provider/parsers";
 
 export const PROJECT_DIR = path.resolve(__dirname, "../../..");

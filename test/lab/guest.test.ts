@@ -8,7 +8,7 @@ import { Stack } from "../engine";
 import { startTestLab, TestLab } from "../support/lab";
 import { ServerPool } from "../../provider/resources/server-pool";
 import { Guest, GuestArgs } from "../../provider/resources/guest";
-import { GuestRecordSchema } from "../../watchdog/core/ha-record";
+import { GuestRecordSchema } from "../../ha/ha-record";
 import { formatClusterConf } from "../../provider/parsers";
 import { ok } from "../support/engine-ok";
 

@@ -8,7 +8,7 @@ import * as path from "path";
 import { Stack } from "../engine";
 import { startTestLab, TestLab } from "../support/lab";
 import { ServerPool } from "../../provider/resources/server-pool";
-import { PoolRecordSchema } from "../../watchdog/core/ha-record";
+import { PoolRecordSchema } from "../../ha/ha-record";
 import { formatClusterConf } from "../../provider/parsers";
 import { ok } from "../support/engine-ok";
 

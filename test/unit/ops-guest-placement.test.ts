@@ -1,10 +1,10 @@
 // Guest placement (seed 9.1 Preferred Server): the first preferred server up with room, or with auto the one
 // with the most free memory (ties: pool order); the failure names every server's free memory.
 import { expect } from "chai";
-import { placeGuest } from "../../provider/ops/guest/placement";
+import { placeGuest } from "../../ha/placement";
 import { generatedMac, renderGuestRecord } from "../../provider/ops/guest/guest-files";
 import { parseGuestInputs } from "../../provider/schemas/guest";
-import { GuestRecordSchema } from "../../watchdog/core/ha-record";
+import { GuestRecordSchema } from "../../ha/ha-record";
 
 const up = [
   { name: "a", freeMemoryMb: 1000 },

@@ -8,7 +8,7 @@ import { ServerProbe } from "../../provider/ops/server-pool/server-probe";
 import { parseServerPoolInputs } from "../../provider/schemas/server-pool";
 import { check } from "../../provider/ops/server-pool";
 import { formatClusterConf, parseXmStateFlags } from "../../provider/parsers";
-import { PoolRecordSchema, GuestRecord } from "../../watchdog/core/ha-record";
+import { PoolRecordSchema, GuestRecord } from "../../ha/ha-record";
 
 const inputs = (over: Record<string, unknown> = {}) =>
   parseServerPoolInputs({

@@ -14,7 +14,7 @@ import { drainHookScript } from "../../watchdog/agent/drain-hook";
 import { DrainRequestSchema } from "../../watchdog/daemon/drain-request";
 import { renderCommand } from "../../provider/ssh";
 import { createManagerState, step } from "../../watchdog/core/manager";
-import { PoolRecordSchema, GuestRecordSchema } from "../../watchdog/core/ha-record";
+import { PoolRecordSchema, GuestRecordSchema } from "../../ha/ha-record";
 import { buildStatus, renderStatus } from "../../watchdog/status";
 
 const baseConfig = () => ({
@@ -136,12 +136,18 @@ describe("watchdog heartbeat", () => {
   });
 
   it("free memory follows the listed guests between two xm info", () => {
-    const first = pollObservation("ovs1", parseHeartbeat(`${LIST}==ovm-ha-xm-info==\n${INFO}`), undefined)!;
-    expect(first.obs).to.deep.equal({ kind: "poll", server: "ovs1", ok: true, guests: [{ name: "vm1", memoryMb: 512 }], totalMemoryMb: 16384, freeMemoryMb: 14848 });
+    const t = { sentAt: 10, answeredAt: 20 };
+    const first = pollObservation("ovs1", parseHeartbeat(`${LIST}==ovm-ha-xm-info==\n${INFO}`), undefined, t)!;
+    expect(first.obs).to.deep.equal({ kind: "poll", server: "ovs1", ok: true, guests: [{ name: "vm1", memoryMb: 512 }], totalMemoryMb: 16384, freeMemoryMb: 14848, dom0CpuSeconds: 12, sentAt: 10, answeredAt: 20 });
     const more = LIST + "vm2                                          4   256     1     -b----      1.0\n";
-    const second = pollObservation("ovs1", parseHeartbeat(more), first.baseline)!;
+    const second = pollObservation("ovs1", parseHeartbeat(more), first.baseline, t)!;
     expect(second.obs).to.include({ freeMemoryMb: 14848 - 256 });
-    expect(pollObservation("ovs1", parseHeartbeat(LIST), undefined)).to.equal(undefined);
+    expect(pollObservation("ovs1", parseHeartbeat(LIST), undefined, t)).to.equal(undefined);
+  });
+
+  it("the source copy of a live migration (xend's migrating-NAME) is the guest, still on this server", () => {
+    const mid = LIST + "migrating-vm2                                4   256     1     -b----      1.0\n";
+    expect(parseHeartbeat(mid).guests).to.deep.equal([{ name: "vm1", memoryMb: 512 }, { name: "vm2", memoryMb: 256, migrating: true }]);
   });
 });
 
@@ -228,14 +234,16 @@ describe("watchdog drain hook", () => {
 
 describe("watchdog status", () => {
   it("a table with servers, guests (held and why), problems and events; loud rows marked !!", () => {
-    const pool = PoolRecordSchema.parse({ ...poolJson, servers: poolJson.servers.map((s) => ({ ...s, fence: { method: "none" } })) });
+    // Three servers: with one silent, the watchdog is still in contact with a majority (2 of 3).
+    const three = [...poolJson.servers, { name: "ovs3", address: "192.0.2.13", role: "member" }];
+    const pool = PoolRecordSchema.parse({ ...poolJson, servers: three.map((s) => ({ ...s, fence: { method: "none" } })) });
     let state = createManagerState(pool, [GuestRecordSchema.parse(guestJson("vm1"))], 0);
-    const ok = (server: string, guests: { name: string; memoryMb: number }[]) => ({ kind: "poll" as const, server, ok: true as const, guests, totalMemoryMb: 4096, freeMemoryMb: 2048 });
-    state = step(state, [ok("ovs1", []), ok("ovs2", [{ name: "vm1", memoryMb: 512 }])], 1000).state;
+    const ok = (server: string, guests: { name: string; memoryMb: number }[]) => ({ kind: "poll" as const, server, ok: true as const, guests, totalMemoryMb: 4096, freeMemoryMb: 2048, sentAt: 0, answeredAt: 0 });
+    state = step(state, [ok("ovs1", []), ok("ovs2", [{ name: "vm1", memoryMb: 512 }]), ok("ovs3", [])], 1000).state;
     const events = [];
     const marks = { servers: {}, guests: {} } as Parameters<typeof buildStatus>[1];
     for (let t = 2000; t <= 5000; t += 1000) {
-      const r = step(state, [ok("ovs1", []), { kind: "poll", server: "ovs2", ok: false }], t);
+      const r = step(state, [{ ...ok("ovs1", []), sentAt: t - 100 }, { kind: "poll", server: "ovs2", ok: false, contact: "none", sentAt: t - 100, answeredAt: t - 10 }, { ...ok("ovs3", []), sentAt: t - 100 }], t);
       state = r.state;
       events.push(...r.log);
       for (const a of r.actions) {
@@ -247,11 +255,13 @@ describe("watchdog status", () => {
     expect(s.servers.find((r) => r.name === "ovs2")).to.include({ state: "failed", loud: true });
     expect(s.guests[0]).to.include({ name: "vm1", state: "held", server: "ovs2", wanted: "running", loud: true });
     const text = renderStatus(s, 5500);
-    expect(text).to.match(/^pool p1 \(generation 3\): HA on, quorum ok/);
+    expect(text).to.match(/^pool p1 \(generation 3\): HA on, majority in contact/);
     expect(text).to.match(/^ovs2 +member +none +failed !! .*no fence method configured/m);
     expect(text).to.match(/^vm1 +held !! +ovs2 +running .*must stay on it/m);
     expect(text).to.match(/!! a problem/);
     expect(text).to.match(/fence-unavailable !! server=ovs2/);
     expect(renderStatus(s, 60000)).to.match(/STALE: is the watchdog running\?/);
+    expect(renderStatus({ ...s, daemon: { ...s.daemon, stoppedAt: 5200 } }, 6000)).to.match(/watchdog !! STOPPED at/);
+    expect(text, "no raw epochs").not.to.match(/t=\d{4,}/);
   });
 });

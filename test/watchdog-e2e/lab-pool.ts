@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { layout } from "../../lab/layout";
 import type { TestLab } from "../support/lab";
-import { GuestRecordSchema, PoolRecordSchema, type GuestRecord, type PoolRecord } from "../../watchdog/core/ha-record";
+import { GuestRecordSchema, PoolRecordSchema, type GuestRecord, type PoolRecord } from "../../ha/ha-record";
 import type { WatchdogConfig } from "../../watchdog/daemon/config";
 import { parseWatchdogConfig } from "../../watchdog/daemon/config";
 

@@ -1,70 +1,121 @@
-// Seeded random fault sequences: whatever happens, no guest ever runs twice and no server is overcommitted
-// (the runner asserts both at every tick and every process change), and once all faults are healed every HA
-// guest that was running ends up running exactly once, powered off for lack of room, or in error.
+// Property-based chaos: thousands of seeded random fault schedules (fast-check) run through the simulator with the
+// real manager. Asserted against what the simulated WORLD knows, not what the manager believes:
+//  - at every tick and every change of where processes run: no guest runs on two servers, no server overcommitted,
+//    no server fenced while its last heartbeat was answered (the runner checks these);
+//  - at the end (every fault healed, time to settle): every HA guest runs exactly once, or is visibly pending with a
+//    reason (powered-off only when no server has room; error is loud); `stopped` or `in doubt` is a failure.
+// A failing schedule is shrunk by fast-check to a minimal one, written as a scenario folder to review and keep.
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { expect } from "chai";
+import fc from "fast-check";
 import { loadScenario, runScenario, type Scenario } from "../../watchdog/sim/scenario";
-import { parseEvents } from "../../watchdog/sim/events";
-import { chooseTarget } from "../../watchdog/core/placement";
+import { renderEvents, type SimEvent } from "../../watchdog/sim/events";
+import { chooseTarget } from "../../ha/placement";
 import { isPlacementTarget } from "../../watchdog/core/server-state";
 
-const BASE = path.resolve(__dirname, "../../..", "test/watchdog/scenarios/chaos-base");
+const SRC = path.resolve(__dirname, "../../..");
+const BASE = path.join(SRC, "test/watchdog/scenarios/chaos-base");
+/** Schedules per run: CHAOS_RUNS overrides (a soak in bench can run more). */
+const RUNS = Number(process.env.CHAOS_RUNS ?? 1000);
+const SEED = Number(process.env.CHAOS_SEED ?? 20261129);
 
-/** Small deterministic PRNG (mulberry32), so a failing seed can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+type Fault = Omit<SimEvent, "line" | "at">;
+
+function faultArb(servers: string[]): fc.Arbitrary<Fault> {
+  const s = fc.constantFrom(...servers);
+  const on = (command: SimEvent["command"]) => s.map((arg): Fault => ({ command, arg }));
+  return fc.oneof(
+    { weight: 3, arbitrary: on("crash") },
+    { weight: 2, arbitrary: on("hang") },
+    { weight: 2, arbitrary: on("partition") },
+    { weight: 2, arbitrary: on("cut") },
+    { weight: 3, arbitrary: on("heal") },
+    { weight: 3, arbitrary: on("power-on") },
+    { weight: 2, arbitrary: on("shutdown") },
+    { weight: 1, arbitrary: on("restart") },
+    { weight: 1, arbitrary: on("fence-fails") },
+    { weight: 1, arbitrary: on("fence-timeout") },
+    { weight: 1, arbitrary: on("fence-lies") },
+    { weight: 2, arbitrary: on("fence-ok") },
+    { weight: 2, arbitrary: on("xend-down") },
+    { weight: 1, arbitrary: fc.tuple(s, fc.integer({ min: 100, max: 3000 })).map(([arg, n]): Fault => ({ command: "xend-slow", arg, n })) },
+    { weight: 2, arbitrary: on("xend-up") },
+    { weight: 2, arbitrary: fc.tuple(s, fc.integer({ min: 1, max: 3 })).map(([arg, n]): Fault => ({ command: "lose-answers", arg, n })) },
+    { weight: 1, arbitrary: fc.integer({ min: 0, max: 900 }).map((n): Fault => ({ command: "jitter", n })) },
+    { weight: 2, arbitrary: fc.constant<Fault>({ command: "restart-watchdog" }) },
+    { weight: 1, arbitrary: fc.constant<Fault>({ command: "isolate-watchdog" }) },
+    { weight: 1, arbitrary: fc.constant<Fault>({ command: "heal-watchdog" }) },
+  );
 }
 
-const FAULTS = ["crash", "hang", "partition", "heal", "power-on", "shutdown", "restart", "fence-fails", "fence-timeout", "fence-ok"];
-const GLOBAL = ["restart-watchdog", "isolate-watchdog", "heal-watchdog"];
-
-function randomEvents(seed: number, servers: string[]): string {
-  const r = rng(seed);
-  const lines: string[] = [];
+/** Faults at random 100 ms instants, then everything repaired and 20 s to settle. */
+function schedule(faults: { gap: number; f: Fault }[], servers: string[]): SimEvent[] {
+  const events: Omit<SimEvent, "line">[] = [];
   let t = 2000;
-  for (let i = 0; i < 12; i++) {
-    t += 300 + Math.floor(r() * 40) * 100;
-    if (r() < 0.2) lines.push(`at ${t} ${GLOBAL[Math.floor(r() * GLOBAL.length)]}`);
-    else lines.push(`at ${t} ${FAULTS[Math.floor(r() * FAULTS.length)]} ${servers[Math.floor(r() * servers.length)]}`);
+  for (const { gap, f } of faults) {
+    t += gap * 100;
+    events.push({ at: t, ...f });
   }
-  // Then everything is repaired, and there is time to settle.
   t += 1000;
-  lines.push(`at ${t} heal-watchdog`);
-  for (const s of servers) lines.push(`at ${t} fence-ok ${s}`, `at ${t} heal ${s}`, `at ${t} power-on ${s}`);
-  lines.push(`at ${t + 40000} end`);
-  return lines.join("\n");
+  events.push({ at: t, command: "heal-watchdog" }, { at: t, command: "jitter", n: 0 });
+  for (const s of servers) {
+    for (const command of ["fence-ok", "heal", "power-on", "xend-up"] as const) events.push({ at: t, command, arg: s });
+  }
+  events.push({ at: t + 20000, command: "end" });
+  return events.map((e, i) => ({ ...e, line: i + 1 }));
 }
 
-describe("watchdog chaos (seeded)", () => {
+/** Throws (with what the world shows) when the end state breaks the promise. */
+function checkEnd(sc: Scenario): void {
+  const run = runScenario(sc);
+  const where = run.world.whereRunning();
+  for (const [g, e] of Object.entries(run.state.guests)) {
+    const st = e.status.state;
+    const on = where.get(g) ?? [];
+    const ctx = `${g} is ${st} (manager) and runs on ${on.join(",") || "nothing"} (world)`;
+    expect(["running", "powered-off", "error"], ctx).to.include(st);
+    if (st === "running") expect(on, ctx).to.deep.equal([(e.status as { server: string }).server]);
+    else expect(on, ctx).to.deep.equal([]);
+    if (st === "powered-off") {
+      // Waiting is only right when there really is no target for it.
+      const rec = run.state.records[g];
+      const cands = Object.entries(run.state.servers)
+        .filter(([, s]) => isPlacementTarget(s))
+        .map(([name, s]) => ({ name, freeMemoryMb: s.freeMemoryMb! }));
+      expect(chooseTarget({ name: g, memoryMb: rec.memoryMb, preferred: rec.preferred, priority: rec.priority }, cands).server, ctx).to.equal(undefined);
+    }
+  }
+}
+
+describe("watchdog chaos (property-based, fast-check)", () => {
   const base = loadScenario(BASE);
   const servers = base.pool.servers.map((s) => s.name);
-  for (let seed = 1; seed <= 40; seed++) {
-    it(`seed ${seed}`, () => {
-      const sc: Scenario = { ...base, events: parseEvents(randomEvents(seed, servers)) };
-      const run = runScenario(sc);
-      const where = run.world.whereRunning();
-      for (const [g, e] of Object.entries(run.state.guests)) {
-        const st = e.status.state;
-        const ctx = `seed ${seed}: ${g} is ${st} on ${(where.get(g) ?? []).join(",") || "nothing"}`;
-        expect(["running", "powered-off", "error", "stopped"], ctx).to.include(st);
-        if (st === "running") expect(where.get(g), ctx).to.have.length(1);
-        else expect(where.get(g) ?? [], ctx).to.have.length(0);
-        if (st === "powered-off") {
-          // Waiting is only right when there really is no target for it.
-          const rec = run.state.records[g];
-          const cands = Object.entries(run.state.servers)
-            .filter(([, s]) => isPlacementTarget(s))
-            .map(([name, s]) => ({ name, freeMemoryMb: s.freeMemoryMb! }));
-          expect(chooseTarget({ name: g, memoryMb: rec.memoryMb, preferred: rec.preferred, priority: rec.priority }, cands).server, ctx).to.equal(undefined);
-        }
-      }
-    });
-  }
+  it(`${RUNS} random fault schedules: never two copies, no false fence, every HA guest back or visibly pending`, function () {
+    this.timeout(0);
+    const t0 = Date.now();
+    let ran = 0;
+    const arb = fc.array(fc.record({ gap: fc.integer({ min: 1, max: 25 }), f: faultArb(servers) }), { minLength: 1, maxLength: 10 });
+    const details = fc.check(
+      fc.property(arb, fc.integer({ min: 1, max: 1000 }), (faults, seed) => {
+        ran++;
+        checkEnd({ ...base, events: schedule(faults, servers), sim: { ...base.sim, seed } });
+      }),
+      { numRuns: RUNS, seed: SEED },
+    );
+    const ms = Date.now() - t0;
+    console.log(`      chaos: ${ran} schedules (${RUNS} + shrinking) in ${(ms / 1000).toFixed(1)} s, seed ${SEED}`);
+    if (details.failed && details.counterexample) {
+      const [faults, seed] = details.counterexample;
+      const dir = path.join(SRC, "test/watchdog/scenarios", `chaos-found-${SEED}`);
+      fs.mkdirSync(dir, { recursive: true });
+      const raw = JSON.parse(fs.readFileSync(path.join(BASE, "pool.json"), "utf8"));
+      fs.writeFileSync(path.join(dir, "pool.json"), JSON.stringify({ ...raw, sim: { ...(raw.sim ?? {}), seed } }, null, 2) + "\n");
+      fs.writeFileSync(path.join(dir, "events.txt"), renderEvents(schedule(faults, servers)));
+      fs.writeFileSync(path.join(dir, "README.md"), `# Found by the chaos test (seed ${SEED}), shrunk by fast-check\n${String(details.errorInstance)}\n`);
+      throw new Error(`a schedule broke the promise; minimal one written to ${path.relative(SRC, dir)}: ${String(details.errorInstance)}`);
+    }
+    expect(details.failed).to.equal(false);
+    expect(ran).to.be.at.least(RUNS);
+  });
 });

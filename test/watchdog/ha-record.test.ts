@@ -6,7 +6,7 @@ import {
   PoolRecordSchema,
   checkGuestAgainstPool,
   describeIssues,
-} from "../../watchdog/core/ha-record";
+} from "../../ha/ha-record";
 
 const pool = (over: Record<string, unknown> = {}) => ({
   schemaVersion: 1,
@@ -49,10 +49,10 @@ describe("HA record: pool", () => {
     ["ha flag type", { haEnabled: "yes" }, "haEnabled: haEnabled must be true or false"],
     ["empty servers", { servers: [] }, "servers: servers must list at least one server"],
     ["bad role", { servers: [{ name: "a", address: "x", role: "boss" }] }, "servers.0.role: server role must be 'master' or 'member'"],
-    ["bad fence", { servers: [{ name: "a", address: "x", role: "master", fence: { method: "stonith" } }] }, "servers.0.fence.method: fence.method must be one of 'power', 'lease', 'none'"],
+    ["bad fence", { servers: [{ name: "a", address: "x", role: "master", fence: { method: "stonith" } }] }, "servers.0.fence.method: fence.method must be one of 'power', 'none'"],
     ["duplicate server", { servers: [{ name: "a", address: "x", role: "master" }, { name: "a", address: "y", role: "member" }] }, "servers.1.name: server name 'a' is listed twice"],
     ["two masters", { servers: [{ name: "a", address: "x", role: "master" }, { name: "b", address: "y", role: "master" }] }, "servers: at most one server may have role 'master'"],
-    ["lease without leaseMs", { servers: [{ name: "a", address: "x", role: "master", fence: { method: "lease" } }] }, "timing.leaseMs: server 'a' fences by lease, so timing.leaseMs is required"],
+    ["lease (no self-fencing agent ships)", { servers: [{ name: "a", address: "x", role: "master", fence: { method: "lease" } }] }, "servers.0.fence.method: fence.method 'lease' is not supported: it needs a self-fencing agent on every server, which ovm-ha does not ship yet; use 'power' (with a fence command in the watchdog's config) or 'none'"],
     ["slow heartbeat", { timing: { ...DEFAULT_TIMING, heartbeatIntervalMs: 5000 } }, "timing.heartbeatIntervalMs: timing.heartbeatIntervalMs must be at most 1000 ms (failover within seconds)"],
     ["too many misses", { timing: { ...DEFAULT_TIMING, heartbeatMisses: 10 } }, "timing.heartbeatMisses: timing.heartbeatMisses must be 1..3 (detection within 3 intervals)"],
     ["ssh port", { servers: [{ name: "a", address: "x", role: "master", sshPort: 70000 }] }, "servers.0.sshPort: server sshPort must be 1..65535"],

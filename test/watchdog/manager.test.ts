@@ -2,10 +2,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { expect } from "chai";
-import { PoolRecordSchema, GuestRecordSchema, DEFAULT_TIMING } from "../../watchdog/core/ha-record";
-import { createManagerState, step, START_ANSWER_TIMEOUT_MS, type ManagerState } from "../../watchdog/core/manager";
+import { PoolRecordSchema, GuestRecordSchema, DEFAULT_TIMING } from "../../ha/ha-record";
+import { createManagerState, step as rawStep, type ManagerState } from "../../watchdog/core/manager";
 import { restoreState, serializeState } from "../../watchdog/core/durable-state";
-import { hasQuorum, type ServerStatus } from "../../watchdog/core/server-state";
+import { quorum, type ServerStatus } from "../../watchdog/core/server-state";
 import type { Observation } from "../../watchdog/core/types";
 import { renderLogLine } from "../../watchdog/core/types";
 import { loadScenario, runScenario } from "../../watchdog/sim/scenario";
@@ -23,7 +23,9 @@ const pool = PoolRecordSchema.parse({
   servers: ["s1", "s2", "s3"].map((name, i) => ({ name, address: `192.0.2.${i + 1}`, role: i ? "member" : "master", fence: { method: "power" } })),
 });
 const vm = GuestRecordSchema.parse({ schemaVersion: 1, name: "vm2", ha: true, preferred: ["s3"], memoryMb: 1024, vmCfgPath: "/OVS/running_pool/vm2/vm.cfg" });
-const up = (server: string, guests: string[] = []): Observation => ({
+/** An observation whose times the step helper fills in when missing. */
+type Untimed = { kind: string; [k: string]: unknown };
+const up = (server: string, guests: string[] = []): Untimed => ({
   kind: "poll",
   server,
   ok: true,
@@ -31,7 +33,11 @@ const up = (server: string, guests: string[] = []): Observation => ({
   totalMemoryMb: 8192,
   freeMemoryMb: 8192 - 1024 * guests.length,
 });
-const miss = (server: string): Observation => ({ kind: "poll", server, ok: false });
+const miss = (server: string): Untimed => ({ kind: "poll", server, ok: false, contact: "none" });
+/** Observations without times were sent 100 ms and answered 50 ms before the step. */
+function step(s: ManagerState, obs: Untimed[], t: number) {
+  return rawStep(s, obs.map((o) => ("kind" in o && o.kind !== "request" && o.kind !== "config" && (o as { sentAt?: number }).sentAt === undefined ? { ...o, sentAt: t - 100, answeredAt: t - 50 } : o)) as Observation[], t);
+}
 
 /** Drives the manager by hand: s2 runs vm2, then goes silent for three heartbeats. */
 function toFailed(): ManagerState {
@@ -52,7 +58,7 @@ describe("manager: purity", () => {
     expect(a.actions).to.deep.equal([{ kind: "start", guest: "vm2", server: "s3" }]);
   });
   it("has no clock and no I/O in the core", () => {
-    for (const f of ["manager.ts", "placement.ts", "fence.ts", "server-state.ts", "guest-state.ts"]) {
+    for (const f of fs.readdirSync(path.join(SRC, "watchdog/core")).filter((x) => x.endsWith(".ts") && x !== "environment.ts" && x !== "durable-state.ts").concat("../../ha/placement.ts")) {
       const text = fs.readFileSync(path.join(SRC, "watchdog/core", f), "utf8");
       expect(text, f).not.to.match(/Date\.now|new Date|setTimeout|setInterval|from "node:|require\(/);
     }
@@ -66,62 +72,72 @@ describe("manager: purity", () => {
   });
 });
 
-describe("manager: quorum", () => {
-  const st = (ok: boolean, state: ServerStatus["state"] = "up"): ServerStatus => ({ state, since: 0, misses: ok ? 0 : 1, lastOkAt: 0 });
-  const table: [string, Record<string, ServerStatus>, boolean][] = [
-    ["2 of 3", { a: st(true), b: st(true), c: st(false) }, true],
-    ["1 of 3", { a: st(true), b: st(false), c: st(false) }, false],
-    ["half with the first server", { a: st(true), b: st(false) }, true],
-    ["half without the first server", { a: st(false), b: st(true) }, false],
-    ["known-off servers do not count", { a: st(false, "fenced"), b: st(true), c: st(false, "down") }, true],
-    ["nobody", { a: st(false), b: st(false) }, false],
+describe("manager: quorum (symmetric, no list order)", () => {
+  const st = (ok: boolean, state: ServerStatus["state"] = "up"): ServerStatus => ({ state, since: 0, misses: ok ? 0 : 3, lastOkAt: 0 });
+  const table: [string, ServerStatus[], boolean][] = [
+    ["1 of 3 lost: act", [st(true), st(true), st(false)], true],
+    ["2 of 3 lost: hold", [st(true), st(false), st(false)], false],
+    ["2 of 4 lost, the first among them: hold", [st(false), st(false), st(true), st(true)], false],
+    ["2 of 4 lost, not the first: hold all the same", [st(true), st(true), st(false), st(false)], false],
+    ["1 of 2 lost: hold (an exact half)", [st(true), st(false)], false],
+    ["1 of 2 lost, other order: hold", [st(false), st(true)], false],
+    ["known-off servers do not count", [st(false, "fenced"), st(true), st(false, "down")], true],
+    ["one missed heartbeat is not lost contact", [st(true), { ...st(true), misses: 1 }, { ...st(true), misses: 2 }], true],
+    ["nobody", [st(false), st(false)], false],
   ];
   for (const [what, servers, ok] of table) {
-    it(what, () => expect(hasQuorum(Object.keys(servers), servers).ok).to.equal(ok));
+    it(what, () => {
+      expect(quorum(servers, 3).ok).to.equal(ok);
+      expect(quorum([...servers].reverse(), 3).ok).to.equal(ok);
+    });
   }
+  it("an exact half says why it holds", () => {
+    const q = quorum([st(true), st(false)], 3);
+    expect(q.ok).to.equal(false);
+    expect(q.ok === false && q.why).to.match(/exact half.*cut off/);
+  });
 });
 
 describe("manager: durable state", () => {
-  it("round-trips through JSON and marks answers in flight as lost", () => {
+  it("round-trips through JSON; a start in flight is in doubt and settled by the first listing sent after the restart", () => {
     let s = toFailed();
     s = step(s, [{ kind: "fence-result", server: "s2", outcome: "off" }], 3100).state;
     expect(s.guests.vm2.status).to.include({ state: "starting", server: "s3" });
-    const r = restoreState(serializeState(s));
-    expect(r.guests.vm2.status).to.include({ state: "starting", result: "lost" });
-    // The next heartbeat of s3 shows it running: settled without a second start.
-    const next = step(r, [up("s1"), miss("s2"), up("s3", ["vm2"])], 4000);
+    const r = restoreState(serializeState(s), 3500);
+    expect(r.guests.vm2.status).to.deep.include({ state: "in-doubt", servers: ["s3"], outcome: "unknown", after: 3500 });
+    // A listing sent before the restart proves nothing; one sent after settles it: running, not started twice.
+    const old = step(r, [{ ...up("s3"), sentAt: 3400, answeredAt: 3600 }], 3700);
+    expect(old.state.guests.vm2.status.state).to.equal("in-doubt");
+    expect(old.actions.filter((a) => a.kind === "start")).to.deep.equal([]);
+    const next = step(old.state, [up("s1"), miss("s2"), up("s3", ["vm2"])], 4000);
     expect(next.actions.filter((a) => a.kind === "start")).to.deep.equal([]);
     expect(next.state.guests.vm2.status).to.include({ state: "running", server: "s3" });
-    expect(next.log.map(renderLogLine)[0]).to.match(/^t=4000 watchdog-resumed/);
+    expect(next.log.map(renderLogLine)[0]).to.match(/^t=3700 watchdog-resumed|guest-running/);
   });
-  it("a lost start whose target does not run the guest is retried after the answer timeout, not forgotten", () => {
+  it("a lost start whose target does not run the guest is retried at the next listing, and not counted against the budget", () => {
     let s = toFailed();
     s = step(s, [{ kind: "fence-result", server: "s2", outcome: "off" }], 3100).state;
-    let r = restoreState(serializeState(s));
-    // The old process's `xm create` may still be running over SSH: no second start yet.
-    for (let t = 4000; t <= 3100 + START_ANSWER_TIMEOUT_MS; t += 1000) {
-      const next = step(r, [up("s1"), miss("s2"), up("s3")], t);
-      expect(next.actions, `t=${t}`).to.deep.equal([]);
-      r = next.state;
-    }
-    const late = step(r, [up("s1"), miss("s2"), up("s3")], 3100 + START_ANSWER_TIMEOUT_MS + 1000);
-    expect(late.log.map(renderLogLine)[0]).to.match(/guest-start-failed server=s3 guest=vm2: not listed by s3 after the start \(lost\)/);
-    // It avoids s3 for one attempt, but vm2's only preferred server is s3, so s3 again.
-    expect(late.actions).to.deep.equal([{ kind: "start", guest: "vm2", server: "s3" }]);
+    expect(s.guests.vm2.attempts).to.deep.equal([3100]);
+    const r = restoreState(serializeState(s), 3500);
+    const next = step(r, [up("s1"), miss("s2"), up("s3")], 4000);
+    expect(next.log.map(renderLogLine).join("\n")).to.match(/guest-start-failed server=s3 guest=vm2: start on s3 had no answer and not listed by s3/);
+    // It avoids s3 for one attempt, but vm2's only preferred server is s3, so s3 again; the lost one is given back.
+    expect(next.actions).to.deep.equal([{ kind: "start", guest: "vm2", server: "s3" }]);
+    expect(next.state.guests.vm2.attempts).to.deep.equal([4000]);
   });
   it("re-sends a power fence whose answer was lost", () => {
-    const r = restoreState(serializeState(toFailed()));
+    const r = restoreState(serializeState(toFailed()), 3100);
     const next = step(r, [up("s1"), miss("s2"), up("s3")], 3200);
     expect(next.actions).to.deep.equal([{ kind: "fence", server: "s2" }]);
   });
   it("rejects a damaged state file with a clear message", () => {
     const s = JSON.parse(serializeState(toFailed()));
     s.formatVersion = 7;
-    expect(() => restoreState(JSON.stringify(s))).to.throw(/formatVersion: formatVersion must be 1/);
+    expect(() => restoreState(JSON.stringify(s), 0)).to.throw(/formatVersion: formatVersion must be 2/);
   });
   it("every scenario's state survives JSON at every step unchanged", function () {
     this.timeout(20000);
-    const viaJson = (st: ManagerState, o: Observation[], t: number) => step(JSON.parse(JSON.stringify(st)) as ManagerState, o, t);
+    const viaJson = (st: ManagerState, o: Observation[], t: number) => rawStep(JSON.parse(JSON.stringify(st)) as ManagerState, o, t);
     for (const d of fs.readdirSync(SCENARIOS).filter((x) => fs.statSync(path.join(SCENARIOS, x)).isDirectory()).sort()) {
       const sc = loadScenario(path.join(SCENARIOS, d));
       const a = runScenario(sc).world.log.map(renderLogLine);
@@ -147,13 +163,14 @@ describe("manager: durable state", () => {
 describe("simulator events", () => {
   it("parses timed commands and comments", () => {
     expect(parseEvents("# c\nat 5000 crash s2\n\nat 6000 isolate-watchdog # why\n")).to.deep.equal([
-      { at: 5000, command: "crash", arg: "s2", line: 2 },
-      { at: 6000, command: "isolate-watchdog", arg: undefined, line: 4 },
+      { at: 5000, command: "crash", arg: "s2", n: undefined, line: 2 },
+      { at: 6000, command: "isolate-watchdog", arg: undefined, n: undefined, line: 4 },
     ]);
   });
   const bad: [string, RegExp][] = [
     ["at 5000 explode s2", /unknown command "explode"/],
-    ["at 5000 crash", /"crash" needs a server name/],
+    ["at 5000 crash", /"crash" takes a server name/],
+    ["at 5000 xend-slow s1", /"xend-slow" takes a server name and a number of ms/],
     ["at 5000 restart-watchdog now", /takes no argument/],
     ["crash s2 at 5000", /expected "at <ms> <command>/],
     ["at 5000 crash s1\nat 4000 crash s2", /times must not go backwards/],
@@ -172,7 +189,13 @@ describe("manager: edge cases", () => {
     expect(s.servers.s3.state).to.equal("fencing");
     const r = step(s, [{ kind: "fence-result", server: "s3", outcome: "off" }], 3100);
     expect(r.actions.filter((a) => a.kind === "start")).to.deep.equal([]);
-    expect(r.state.guests.vm2.status).to.include({ state: "running", server: "s1" });
+    // In doubt on s1 only, settled by a listing of s1 asked for at once and sent after the fence.
+    expect(r.state.guests.vm2.status).to.deep.include({ state: "in-doubt", servers: ["s1"] });
+    expect(r.actions).to.deep.include({ kind: "list", server: "s1" });
+    const settled = step(r.state, [{ ...up("s1", ["vm2"]), sentAt: 3150, answeredAt: 3180 }], 3200);
+    // Found on s1, which is draining: with s3 gone and only s3 preferred, it is shut down cleanly there.
+    expect(settled.state.guests.vm2.status).to.include({ server: "s1" });
+    expect(settled.actions.filter((a) => a.kind === "start")).to.deep.equal([]);
   });
   it("a new generation of the records renews the budget of a guest in error", () => {
     let s = toFailed();
@@ -194,14 +217,113 @@ describe("manager: edge cases", () => {
   });
 });
 
-describe("manager: duplicates", () => {
-  it("says loudly when two answering servers list the same guest, and starts or kills nothing", () => {
+describe("manager: duplicates need evidence taken after both copies appeared", () => {
+  it("two listings at different moments of a live migration are no duplicate (case 5)", () => {
     let s = createManagerState(pool, [vm], 0);
     s = step(s, [up("s1"), up("s2", ["vm2"]), up("s3")], 0).state;
-    const r = step(s, [up("s1"), up("s2", ["vm2"]), up("s3", ["vm2"])], 1000);
+    // s2's listing was sent before the migration, s3's after: different moments.
+    let r = step(s, [{ ...up("s2", ["vm2"]), sentAt: 900, answeredAt: 950 }, { ...up("s3", ["vm2"]), sentAt: 960, answeredAt: 990 }], 1000);
+    expect(r.log.filter((l) => l.event === "guest-duplicate")).to.deep.equal([]);
+    r = step(r.state, [{ ...up("s2"), sentAt: 1900, answeredAt: 1950 }, { ...up("s3", ["vm2"]), sentAt: 1900, answeredAt: 1950 }], 2000);
+    expect(r.log.filter((l) => l.event === "guest-duplicate")).to.deep.equal([]);
+    expect(r.state.guests.vm2.status).to.include({ state: "running", server: "s3" });
+  });
+  it("says loudly when both servers keep listing it over overlapping rounds, and starts or kills nothing", () => {
+    let s = createManagerState(pool, [vm], 0);
+    s = step(s, [up("s1"), up("s2", ["vm2"]), up("s3")], 0).state;
+    let r = step(s, [up("s1"), up("s2", ["vm2"]), up("s3", ["vm2"])], 1000);
+    expect(r.log.filter((l) => l.event === "guest-duplicate")).to.deep.equal([]);
+    r = step(r.state, [up("s1"), up("s2", ["vm2"]), up("s3", ["vm2"])], 2000);
     expect(r.log.map(renderLogLine)).to.deep.equal([
-      "t=1000 guest-duplicate !! server=s3 guest=vm2: listed by both s2 and s3: a guest runs twice; a human must decide which to destroy",
+      "t=2000 guest-duplicate !! server=s3 guest=vm2: listed by both s2 and s3 in listings sent after both copies appeared: a guest runs twice; a human must decide which to destroy",
     ]);
     expect(r.actions).to.deep.equal([]);
+    // Said once, not every heartbeat.
+    expect(step(r.state, [up("s1"), up("s2", ["vm2"]), up("s3", ["vm2"])], 3000).log).to.deep.equal([]);
+  });
+});
+
+describe("manager: an answer sent before an action ended cannot refute it", () => {
+  function failedOver(): ManagerState {
+    let s = toFailed();
+    s = step(s, [{ kind: "fence-result", server: "s2", outcome: "off" }], 3100).state;
+    return s;
+  }
+  it("a listing sent before xm create finished, answered after its ok, does not make the start failed (case 1)", () => {
+    let s = failedOver();
+    s = step(s, [{ kind: "start-result", guest: "vm2", server: "s3", outcome: "ok", sentAt: 3100, answeredAt: 3400 }], 3400).state;
+    const r = step(s, [{ ...up("s3"), sentAt: 3300, answeredAt: 3450 }], 3500);
+    expect(r.actions.filter((a) => a.kind === "start")).to.deep.equal([]);
+    expect(r.state.guests.vm2.status.state).to.equal("in-doubt");
+    const ok = step(r.state, [{ ...up("s3", ["vm2"]), sentAt: 3450, answeredAt: 3480 }], 3500);
+    expect(ok.state.guests.vm2.status).to.include({ state: "running", server: "s3" });
+  });
+  it("asks for a listing right after a command answers (no wait for the next round)", () => {
+    const s = failedOver();
+    const r = step(s, [{ kind: "start-result", guest: "vm2", server: "s3", outcome: "ok", sentAt: 3100, answeredAt: 3400 }], 3400);
+    expect(r.actions).to.deep.equal([{ kind: "list", server: "s3" }]);
+  });
+  it("a start with no answer keeps the guest in doubt on its target; when that target fails it is fenced, then started elsewhere (case 2)", () => {
+    // Four servers: with s2 fenced, losing one more of the three left still leaves a majority in contact.
+    const two = GuestRecordSchema.parse({ ...vm, preferred: ["s1", "s3"] });
+    const four = { ...pool, servers: [...pool.servers, { ...pool.servers[2], name: "s4", address: "192.0.2.4" }] };
+    let s = createManagerState(four, [two], 0);
+    s = step(s, [up("s1"), up("s2", ["vm2"]), up("s3"), up("s4")], 0).state;
+    for (const t of [1000, 2000, 3000]) s = step(s, [up("s1"), miss("s2"), up("s3"), up("s4")], t).state;
+    s = step(s, [{ kind: "fence-result", server: "s2", outcome: "off" }], 3100).state;
+    const target = (s.guests.vm2.status as { server: string }).server;
+    const other = target === "s1" ? "s3" : "s1";
+    s = step(s, [{ kind: "start-result", guest: "vm2", server: target, outcome: "unknown", detail: "connection lost", sentAt: 3100, answeredAt: 6100 }], 6100).state;
+    expect(s.guests.vm2.status).to.deep.include({ state: "in-doubt", servers: [target] });
+    // The target goes silent: nothing starts anywhere; it gets fenced although no guest is recorded "running" on it.
+    let fenced = false;
+    for (const t of [7000, 8000, 9000]) {
+      const r = step(s, [up(other), miss("s2"), miss(target), up("s4")], t);
+      expect(r.actions.filter((a) => a.kind === "start"), `t=${t}`).to.deep.equal([]);
+      fenced ||= r.actions.some((a) => a.kind === "fence" && a.server === target);
+      s = r.state;
+    }
+    expect(fenced, "the in-doubt target is fenced").to.equal(true);
+    const r = step(s, [{ kind: "fence-result", server: target, outcome: "off", sentAt: 9000, answeredAt: 9100 }], 9100);
+    expect(r.actions).to.deep.include({ kind: "start", guest: "vm2", server: other });
+  });
+});
+
+describe("manager: degraded is not failed (case 8)", () => {
+  it("a server whose SSH answers while xm fails is degraded, loud, never fenced, and its guests stay put", () => {
+    let s = createManagerState(pool, [vm], 0);
+    s = step(s, [up("s1"), up("s2", ["vm2"]), up("s3")], 0).state;
+    const xmDown: Untimed = { kind: "poll", server: "s2", ok: false, contact: "ssh-only", detail: "Error: Unable to connect to xend" };
+    const all: string[] = [];
+    for (let t = 1000; t <= 10000; t += 1000) {
+      const r = step(s, [up("s1"), xmDown, up("s3")], t);
+      expect(r.actions.filter((a) => a.kind === "fence" || a.kind === "start"), `t=${t}`).to.deep.equal([]);
+      all.push(...r.log.map(renderLogLine));
+      s = r.state;
+    }
+    // One slow or failed xm is no news; three in a row (heartbeatMisses) make it degraded, loudly.
+    expect(all[0]).to.match(/^t=3000 server-degraded !! server=s2: SSH answers but xm does not/);
+    expect(s.servers.s2.state).to.equal("up");
+    expect(s.guests.vm2.status).to.include({ state: "running", server: "s2" });
+  });
+});
+
+describe("manager: a drain is done only when its guests are confirmed on their targets (case 3)", () => {
+  it("the target of a live migration cut off mid-drain: no proceed while the guest may still be on the source", () => {
+    let s = createManagerState(pool, [vm], 0);
+    s = step(s, [up("s1", ["vm2"]), up("s2"), up("s3")], 0).state;
+    s = step(s, [{ kind: "request", op: "shutdown", server: "s1" }], 100).state;
+    expect(s.guests.vm2.status).to.include({ state: "migrating", from: "s1", to: "s3" });
+    // The migration answers ok, but s3 stops answering; s1's listing during the migration shows migrating-vm2.
+    s = step(s, [{ ...up("s1"), guests: [{ name: "vm2", memoryMb: 1024, migrating: true }], sentAt: 400, answeredAt: 450 }], 500).state;
+    s = step(s, [{ kind: "migrate-result", guest: "vm2", from: "s1", to: "s3", outcome: "ok", sentAt: 100, answeredAt: 600 }], 600).state;
+    let proceeded = false;
+    for (const t of [1000, 2000]) {
+      const r = step(s, [up("s1"), up("s2"), miss("s3")], t);
+      proceeded ||= r.actions.some((a) => a.kind === "proceed");
+      s = r.state;
+    }
+    expect(proceeded, "no proceed while vm2 is unconfirmed on s3").to.equal(false);
+    expect(s.guests.vm2.status).to.deep.include({ state: "in-doubt", servers: ["s3"] });
   });
 });

@@ -1,6 +1,6 @@
 // Target choice, table-driven: preferred order vs auto, capacity, priority ordering, no overcommit.
 import { expect } from "chai";
-import { byPriority, chooseTarget, planPlacements, type Candidate, type PlacementGuest } from "../../watchdog/core/placement";
+import { byPriority, chooseTarget, planPlacements, type Candidate, type PlacementGuest } from "../../ha/placement";
 
 const c = (name: string, freeMemoryMb: number): Candidate => ({ name, freeMemoryMb });
 const guest = (preferred: PlacementGuest["preferred"], memoryMb = 1024, priority = 0, name = "vm"): PlacementGuest => ({

@@ -1,8 +1,8 @@
 // The manager's state as JSON, for a watchdog that restarts mid-failover.
 // Contract: persist the state returned by step() BEFORE executing its actions. Then a restart can only lose
-// answers, never commands: whatever was issued is recorded as in flight and settled by the next heartbeats.
+// answers, never commands: whatever was issued is recorded as in flight and settled by the next listings.
 import { z } from "zod";
-import { GuestRecordSchema, PoolRecordSchema } from "./ha-record";
+import { GuestRecordSchema, PoolRecordSchema } from "../../ha/ha-record";
 import { STATE_FORMAT_VERSION, type ManagerState } from "./manager";
 
 const Envelope = z.object({
@@ -12,7 +12,7 @@ const Envelope = z.object({
   servers: z.record(z.string(), z.object({ state: z.string(), since: z.number(), misses: z.number() }).loose()),
   guests: z.record(
     z.string(),
-    z.object({ status: z.object({ state: z.string() }).loose(), attempts: z.array(z.number()) }),
+    z.object({ status: z.object({ state: z.string() }).loose(), attempts: z.array(z.number()), sightings: z.record(z.string(), z.unknown()) }),
   ),
   quorum: z.boolean(),
   started: z.boolean(),
@@ -23,11 +23,13 @@ export function serializeState(state: ManagerState): string {
 }
 
 /**
- * Parses a saved state. Answers to commands in flight died with the old process: they are marked "lost", so the
- * next heartbeat of the server concerned settles them (a start is never re-issued while it may have worked), and
- * a power fence in flight is issued again (powering off twice is harmless).
+ * Parses a saved state at time `now`. Answers to commands in flight died with the old process: each such guest is
+ * in doubt on every server the command concerned, settled by the first listing of each sent from now on (one
+ * heartbeat, not a timeout); a start that turns out never to have happened is given back to the restart budget.
+ * A power fence in flight is issued again (powering off twice is harmless). Listings taken by the old process are
+ * kept only as history: the duplicate evidence starts afresh.
  */
-export function restoreState(json: string): ManagerState {
+export function restoreState(json: string, now: number): ManagerState {
   const parsed = Envelope.safeParse(JSON.parse(json));
   if (!parsed.success) {
     throw new Error(`durable state is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
@@ -35,9 +37,17 @@ export function restoreState(json: string): ManagerState {
   const state = JSON.parse(json) as ManagerState;
   for (const e of Object.values(state.guests)) {
     const st = e.status;
-    if ((st.state === "starting" || st.state === "migrating" || st.state === "stopping") && st.result === undefined) {
-      st.result = "lost";
+    const attemptAt = e.attempts[e.attempts.length - 1];
+    if (st.state === "starting") {
+      e.status = { state: "in-doubt", command: "start", servers: [st.server], target: st.server, outcome: "unknown", after: now, since: now, detail: "the watchdog restarted before the answer", attemptAt };
+    } else if (st.state === "migrating") {
+      e.status = { state: "in-doubt", command: "migrate", servers: [st.from, st.to], target: st.to, outcome: "unknown", after: now, since: now, detail: "the watchdog restarted before the answer", attemptAt };
+    } else if (st.state === "stopping" && st.outcome === undefined) {
+      st.outcome = "unknown";
+      st.after = now;
     }
+    e.sightings = {};
+    delete e.duplicateOn;
   }
   for (const st of Object.values(state.servers)) {
     if (st.state === "fencing" && st.fence?.issuedAt !== undefined) {

@@ -1,5 +1,7 @@
 // What goes into the watchdog's decision core (observations, time) and what comes out (actions, log).
-import type { GuestRecord, PoolRecord } from "./ha-record";
+// Every observation carries when it was sent and when its answer came (sentAt/answeredAt, milliseconds on the
+// watchdog's clock): an answer sent before an action ended cannot tell what the action did.
+import type { GuestRecord, PoolRecord } from "../../ha/ha-record";
 
 export type ServerName = string;
 export type GuestName = string;
@@ -8,22 +10,47 @@ export type GuestName = string;
 export interface RunningGuest {
   name: GuestName;
   memoryMb: number;
+  /** xend lists the source copy of a live migration in progress as `migrating-NAME`: the guest is still here. */
+  migrating?: boolean;
 }
 
-/** A heartbeat round for one server: `xm list` + `xm info` over SSH, or a miss. */
-export type PollObservation =
-  | { kind: "poll"; server: ServerName; ok: true; guests: RunningGuest[]; totalMemoryMb: number; freeMemoryMb: number }
-  | { kind: "poll"; server: ServerName; ok: false };
+/** When the question left the watchdog and when the answer (or the verdict "no answer") came back. */
+export interface Timed {
+  sentAt: number;
+  answeredAt: number;
+}
 
+/**
+ * A listing of one server: `xm list` (+ `xm info`) over SSH. Not ok: `contact` says whether SSH itself answered
+ * (then xend failed or was slow: the server is degraded, not lost) or nothing answered at all (a miss).
+ */
+export type PollObservation =
+  | ({
+      kind: "poll";
+      server: ServerName;
+      ok: true;
+      guests: RunningGuest[];
+      totalMemoryMb: number;
+      freeMemoryMb: number;
+      /** Domain-0's CPU time: it only grows while dom0 runs, so a drop means the server rebooted. */
+      dom0CpuSeconds?: number;
+    } & Timed)
+  | ({ kind: "poll"; server: ServerName; ok: false; contact: "ssh-only" | "none"; detail?: string } & Timed);
+
+/**
+ * ok / failed: the command answered (exit 0 / an error). unknown: it was sent and no answer came (deadline,
+ * connection lost after sending, watchdog restart): it may or may not have run.
+ */
+export type CommandOutcome = "ok" | "failed" | "unknown";
 export type FenceOutcome = "off" | "failed" | "timeout";
 export type PlannedOp = "shutdown" | "restart" | "remove";
 
 export type Observation =
   | PollObservation
-  | { kind: "fence-result"; server: ServerName; outcome: FenceOutcome; detail?: string }
-  | { kind: "start-result"; guest: GuestName; server: ServerName; ok: boolean; detail?: string }
-  | { kind: "migrate-result"; guest: GuestName; from: ServerName; to: ServerName; ok: boolean; detail?: string }
-  | { kind: "stop-result"; guest: GuestName; server: ServerName; ok: boolean; detail?: string }
+  | ({ kind: "fence-result"; server: ServerName; outcome: FenceOutcome; detail?: string } & Timed)
+  | ({ kind: "start-result"; guest: GuestName; server: ServerName; outcome: CommandOutcome; detail?: string } & Timed)
+  | ({ kind: "migrate-result"; guest: GuestName; from: ServerName; to: ServerName; outcome: CommandOutcome; detail?: string } & Timed)
+  | ({ kind: "stop-result"; guest: GuestName; server: ServerName; outcome: CommandOutcome; detail?: string } & Timed)
   // An administrator asks (through ovm-ha or the provider) to restart, shut down or remove a server.
   | { kind: "request"; op: PlannedOp; server: ServerName }
   // The HA records changed on shared storage.
@@ -38,6 +65,9 @@ export type Action =
   | { kind: "migrate"; guest: GuestName; from: ServerName; to: ServerName }
   // Clean shutdown of a guest that must leave a draining server and has nowhere to go.
   | { kind: "stop"; guest: GuestName; server: ServerName }
+  // A listing of this server now, outside the heartbeat rounds: it settles a command that just answered without
+  // waiting for the next round (a missed one is not a missed heartbeat).
+  | { kind: "list"; server: ServerName }
   // The planned operation on a drained server may now go ahead.
   | { kind: "proceed"; server: ServerName; op: PlannedOp }
   // Status to publish (status file, metrics, alerts).
@@ -50,7 +80,7 @@ export interface LogLine {
   server?: ServerName;
   guest?: GuestName;
   reason: string;
-  /** Loud lines need a human: fencing impossible, budget exhausted, quorum lost, duplicates. */
+  /** Loud lines need a human: fencing impossible, budget exhausted, quorum lost, duplicates, doubt. */
   loud?: boolean;
 }
 

@@ -3,7 +3,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
-import { DEFAULT_TIMING, TimingSchema } from "../core/ha-record";
+import { DEFAULT_TIMING, TimingSchema } from "../../ha/ha-record";
 import { secretFileProblem } from "./secret-files";
 
 const ms = (key: string, min: number) =>

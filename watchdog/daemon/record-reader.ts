@@ -2,7 +2,7 @@
 // command on whichever server answers: `tail -v -n +1` prints each file behind a `==> FILE <==` header.
 import { createHash } from "crypto";
 import { shellWithArgs, type Argv } from "../../provider/ssh";
-import { GuestRecordSchema, PoolRecordSchema, describeIssues, type GuestRecord, type PoolRecord } from "../core/ha-record";
+import { GuestRecordSchema, PoolRecordSchema, describeIssues, type GuestRecord, type PoolRecord } from "../../ha/ha-record";
 import { DrainRequestSchema, DrainResponseSchema, REQUESTS_DIR, type DrainRequest, type DrainResponse } from "./drain-request";
 
 const SCRIPT =

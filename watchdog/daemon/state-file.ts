@@ -21,7 +21,7 @@ export function readStateFile(file: string): ManagerState | undefined {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw e;
   }
-  return restoreState(text);
+  return restoreState(text, Date.now());
 }
 
 export function writeStatusFile(file: string, status: WatchdogStatus): void {

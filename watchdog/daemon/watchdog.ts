@@ -5,18 +5,18 @@
 import pLimit from "p-limit";
 import pino from "pino";
 import type { SshPool, ServerEndpoint } from "../../provider/ssh";
-import { RemoteCommandError } from "../../provider/ssh";
+import { ChannelOpenError, ConnectionError, ConnectTimeoutError, HostKeyMismatchError, RemoteCommandError, UnknownHostKeyError } from "../../provider/ssh";
 import { xmCreate, xmMigrate, xmShutdown } from "../../provider/commands/xm";
 import { createManagerState, type ManagerState } from "../core/manager";
 import { turn, type WatchdogEnvironment } from "../core/environment";
-import type { GuestRecord, PoolRecord, PoolServer } from "../core/ha-record";
-import type { Action, LogLine, Observation } from "../core/types";
+import type { GuestRecord, PoolRecord, PoolServer } from "../../ha/ha-record";
+import type { Action, CommandOutcome, LogLine, Observation } from "../core/types";
 import { buildStatus, type Marks, type WatchdogStatus } from "../status";
 import { fenceFor, statusFilePath, type WatchdogConfig } from "./config";
 import { formatResponse, responsePath, type DrainResponse, type ResponseState } from "./drain-request";
 import { effectivePool } from "./effective-pool";
 import { runFence } from "./fence-runner";
-import { heartbeatCommand, parseHeartbeat, pollObservation, type MemoryBaseline } from "./heartbeat";
+import { heartbeatCommand, parseHeartbeat, pollObservation, SSH_ALIVE_COMMAND, type MemoryBaseline } from "./heartbeat";
 import { WatchdogMetrics } from "./metrics";
 import { parseRecords, readRecordsCommand, type RecordSnapshot } from "./record-reader";
 import { endpointFor, seedEndpoints, sshPoolFromConfig, writeRemoteFile } from "./ssh-access";
@@ -36,6 +36,8 @@ export interface WatchdogOptions {
 /** Commands to one server at once besides its heartbeat (the SSH layer allows 8 channels per connection). */
 const ACTIONS_PER_SERVER = 4;
 const EVENTS_KEPT = 50;
+/** A listing slower than the heartbeat deadline is still awaited this many intervals (late evidence is evidence). */
+const LISTING_ROUNDS = 3;
 /** How long SIGTERM waits for commands in flight before closing SSH (their answers are then lost, see core). */
 const STOP_WAIT_MS = 10000;
 
@@ -57,6 +59,8 @@ export class Watchdog implements WatchdogEnvironment {
   #poolProblems: string[] = [];
   #baselines = new Map<string, MemoryBaseline>();
   #pollInFlight = new Set<string>();
+  /** Extra listings (asked for by the core to settle a command) in flight, apart from the heartbeat's. */
+  #extraInFlight = new Set<string>();
   #missStreak = new Map<string, number>();
   #actionLimits = new Map<string, pLimit.Limit>();
   #inFlight = new Set<Promise<unknown>>();
@@ -151,7 +155,7 @@ export class Watchdog implements WatchdogEnvironment {
       this.log.info({ event: "stopping", inFlight: this.#inFlight.size }, "waiting for commands in flight");
       await Promise.race([Promise.allSettled([...this.#inFlight]), new Promise((r) => setTimeout(r, STOP_WAIT_MS))]);
     }
-    if (this.#state) writeStatusFile(statusFilePath(this.config), this.status());
+    if (this.#state) writeStatusFile(statusFilePath(this.config), { ...this.status(), daemon: { ...this.status().daemon, stoppedAt: Date.now() } });
     this.ssh.close();
     await this.metrics.close();
     this.log.info({ event: "watchdog-stopped" }, "stopped; state saved");
@@ -171,19 +175,38 @@ export class Watchdog implements WatchdogEnvironment {
 
   // ---- the loop -------------------------------------------------------------------------------------------
 
+  /**
+   * Rounds every interval; between them, an answer that arrives (a command result, an extra listing) wakes the
+   * loop for a turn at once, so a failover never waits for the next round to take its next step.
+   */
   async #run(): Promise<void> {
     while (!this.#stopping) {
       const tick = Date.now();
       await this.#round_();
-      try {
-        this.#turn();
-      } catch (e) {
-        // Nothing was executed (persist comes before execute): the same decisions are taken again next turn.
-        this.log.error({ event: "turn-failed", err: (e as Error).message }, "turn failed; actions not executed");
+      this.#safeTurn();
+      for (;;) {
+        const wait = tick + this.interval - Date.now();
+        if (wait <= 0 || this.#stopping) break;
+        const woken = await new Promise<boolean>((r) => {
+          const timer = setTimeout(() => r(false), wait);
+          this.#wake = () => {
+            clearTimeout(timer);
+            r(true);
+          };
+        });
+        this.#wake = undefined;
+        if (!woken || this.#stopping) break;
+        this.#safeTurn();
       }
-      const wait = tick + this.interval - Date.now();
-      if (wait > 0 && !this.#stopping) await new Promise<void>((r) => { this.#wake = r; setTimeout(r, wait); });
-      this.#wake = undefined;
+    }
+  }
+
+  #safeTurn(): void {
+    try {
+      this.#turn();
+    } catch (e) {
+      // Nothing was executed (persist comes before execute): the same decisions are taken again next turn.
+      this.log.error({ event: "turn-failed", err: (e as Error).message }, "turn failed; actions not executed");
     }
   }
 
@@ -212,38 +235,97 @@ export class Watchdog implements WatchdogEnvironment {
     return pool.servers.map((s) => this.#endpoint(s));
   }
 
+  /**
+   * One heartbeat of one server, bounded by the deadline: `true` on one channel (is SSH alive?) and, unless one is
+   * still running, a listing on another. A listing that comes back after the deadline is not thrown away: it carries
+   * its own sentAt/answeredAt, so it is delivered late as the evidence it is (and wakes the loop).
+   */
   async #poll(s: PoolServer): Promise<void> {
-    const miss = (why: string) => {
-      this.#inbox.push({ kind: "poll", server: s.name, ok: false });
-      this.metrics.heartbeatMisses.inc({ server: s.name });
-      const streak = (this.#missStreak.get(s.name) ?? 0) + 1;
-      this.#missStreak.set(s.name, streak);
-      if (streak === 1) this.log.warn({ event: "heartbeat-missed", server: s.name, err: why }, `heartbeat of ${s.name} missed: ${why}`);
-    };
-    if (this.#pollInFlight.has(s.name)) return miss("previous heartbeat still in flight");
-    const withInfo = !this.#baselines.has(s.name) || this.#round % this.config.heartbeat.infoEveryRounds === 0;
-    const t0 = Date.now();
+    const sentAt = Date.now();
     const deadline = this.deadline;
-    this.#pollInFlight.add(s.name);
-    const exec = this.ssh.exec(this.#endpoint(s), heartbeatCommand(withInfo), { timeoutMs: deadline }).finally(() => this.#pollInFlight.delete(s.name));
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<"late">((r) => (timer = setTimeout(() => r("late"), deadline)));
-    try {
-      const r = await Promise.race([exec, late]);
-      if (r === "late") return miss(`no answer within ${deadline} ms`);
-      const p = pollObservation(s.name, parseHeartbeat(r.stdout), this.#baselines.get(s.name));
-      if (!p) return miss("no memory figures yet");
-      this.#baselines.set(s.name, p.baseline);
-      this.#inbox.push(p.obs);
-      this.metrics.heartbeatSeconds.observe((Date.now() - t0) / 1000);
-      if ((this.#missStreak.get(s.name) ?? 0) > 0) this.log.info({ event: "heartbeat-answered", server: s.name }, `${s.name} answers again`);
-      this.#missStreak.set(s.name, 0);
-    } catch (e) {
-      miss((e as Error).message);
-    } finally {
-      clearTimeout(timer);
-      exec.catch(() => undefined);
+    const ep = this.#endpoint(s);
+    const listingRunning = this.#pollInFlight.has(s.name);
+    const listing = listingRunning ? undefined : this.#startListing(s, !this.#baselines.has(s.name) || this.#round % this.config.heartbeat.infoEveryRounds === 0, sentAt, true);
+    const alive = settled(this.ssh.exec(ep, SSH_ALIVE_COMMAND, { timeoutMs: deadline }));
+    const l = listing ? await bounded(listing, deadline) : undefined;
+    if (l && l !== "late" && l.kind !== "none") {
+      // The listing answered (or xm answered with an error): contact either way; the listing pushed itself.
+      this.#contact(s.name);
+      return;
     }
+    const a = await bounded(alive, Math.max(1, deadline - (Date.now() - sentAt)));
+    const answeredAt = Date.now();
+    if (a !== "late" && a.ok) {
+      this.#contact(s.name);
+      const detail = l === undefined ? "previous xm list still running" : l === "late" ? `xm list gave no answer within ${deadline} ms` : l.detail;
+      this.#inbox.push({ kind: "poll", server: s.name, ok: false, contact: "ssh-only", detail, sentAt, answeredAt });
+      return;
+    }
+    const why = a === "late" ? `no answer within ${deadline} ms` : a.e.message;
+    this.#inbox.push({ kind: "poll", server: s.name, ok: false, contact: "none", detail: why, sentAt, answeredAt });
+    this.metrics.heartbeatMisses.inc({ server: s.name });
+    const streak = (this.#missStreak.get(s.name) ?? 0) + 1;
+    this.#missStreak.set(s.name, streak);
+    if (streak === 1) this.log.warn({ event: "heartbeat-missed", server: s.name, err: why }, `heartbeat of ${s.name} missed: ${why}`);
+  }
+
+  #contact(server: string): void {
+    if ((this.#missStreak.get(server) ?? 0) > 0) this.log.info({ event: "heartbeat-answered", server }, `${server} answers again`);
+    this.#missStreak.set(server, 0);
+  }
+
+  /**
+   * Starts `xm list` (+ `xm info`) on a server. Its answer, whenever it comes (bounded by a few intervals), goes into
+   * the inbox with its own times: "ok" (a listing) or "ssh-only" (xm answered with an error or unreadable output).
+   * A failure to reach SSH is reported to the caller only ("none"): the heartbeat decides what a miss is.
+   */
+  #startListing(s: PoolServer, withInfo: boolean, sentAt: number, heartbeat: boolean): Promise<{ kind: "ok" | "ssh-only" | "none"; detail: string }> {
+    const inFlight = heartbeat ? this.#pollInFlight : this.#extraInFlight;
+    inFlight.add(s.name);
+    const p = this.ssh
+      .exec(this.#endpoint(s), heartbeatCommand(withInfo), { timeoutMs: LISTING_ROUNDS * this.interval })
+      .then(
+        (r) => {
+          const answeredAt = Date.now();
+          try {
+            const obs = pollObservation(s.name, parseHeartbeat(r.stdout), this.#baselines.get(s.name), { sentAt, answeredAt });
+            if (!obs) {
+              this.#inbox.push({ kind: "poll", server: s.name, ok: false, contact: "ssh-only", detail: "no memory figures yet", sentAt, answeredAt });
+              return { kind: "ssh-only" as const, detail: "no memory figures yet" };
+            }
+            this.#baselines.set(s.name, obs.baseline);
+            this.#inbox.push(obs.obs);
+            if (heartbeat) this.metrics.heartbeatSeconds.observe((answeredAt - sentAt) / 1000);
+            return { kind: "ok" as const, detail: "" };
+          } catch (e) {
+            const detail = `xm output unreadable: ${(e as Error).message}`;
+            this.#inbox.push({ kind: "poll", server: s.name, ok: false, contact: "ssh-only", detail, sentAt, answeredAt });
+            return { kind: "ssh-only" as const, detail };
+          }
+        },
+        (e: Error) => {
+          if (e instanceof RemoteCommandError) {
+            const detail = e.stderr.trim().split("\n").slice(-1)[0] || e.message;
+            this.#inbox.push({ kind: "poll", server: s.name, ok: false, contact: "ssh-only", detail, sentAt, answeredAt: Date.now() });
+            return { kind: "ssh-only" as const, detail };
+          }
+          return { kind: "none" as const, detail: e.message };
+        },
+      )
+      .finally(() => {
+        inFlight.delete(s.name);
+        this.#wake?.(); // late evidence: decide on it now
+      });
+    this.#track(p);
+    return p;
+  }
+
+  /** A listing asked for by the core outside the rounds (to settle a command at once): no answer is no miss. */
+  #extraListing(server: string): void {
+    const s = this.#state!.pool.servers.find((x) => x.name === server);
+    // A heartbeat listing in flight was sent before the command answered: it cannot settle it, so ask anew.
+    if (!s || !this.#baselines.has(server) || this.#extraInFlight.has(server)) return;
+    this.#startListing(s, false, Date.now(), false);
   }
 
   /** Reads records and requests from one server; queues a `config` observation when they changed. */
@@ -385,13 +467,16 @@ export class Watchdog implements WatchdogEnvironment {
           this.#command(a.server, () => {
             const rec = this.#record(a.guest);
             return xmCreate(rec.vmCfgPath);
-          }, this.config.commands.startTimeoutMs, (ok, detail) => ({ kind: "start-result", guest: a.guest, server: a.server, ok, detail }));
+          }, this.config.commands.startTimeoutMs, (outcome, t, detail) => ({ kind: "start-result", guest: a.guest, server: a.server, outcome, detail, ...t }));
           break;
         case "migrate":
-          this.#command(a.from, () => xmMigrate(a.guest, this.#serverRecord(a.to).address, true), this.config.commands.migrateTimeoutMs, (ok, detail) => ({ kind: "migrate-result", guest: a.guest, from: a.from, to: a.to, ok, detail }));
+          this.#command(a.from, () => xmMigrate(a.guest, this.#serverRecord(a.to).address, true), this.config.commands.migrateTimeoutMs, (outcome, t, detail) => ({ kind: "migrate-result", guest: a.guest, from: a.from, to: a.to, outcome, detail, ...t }));
           break;
         case "stop":
-          this.#command(a.server, () => xmShutdown(a.guest, true), this.config.commands.stopTimeoutMs, (ok, detail) => ({ kind: "stop-result", guest: a.guest, server: a.server, ok, detail }));
+          this.#command(a.server, () => xmShutdown(a.guest, true), this.config.commands.stopTimeoutMs, (outcome, t, detail) => ({ kind: "stop-result", guest: a.guest, server: a.server, outcome, detail, ...t }));
+          break;
+        case "list":
+          this.#extraListing(a.server);
           break;
         case "proceed":
           this.#respond(a.server, "done", `drained: ${a.op} may go ahead`);
@@ -422,21 +507,23 @@ export class Watchdog implements WatchdogEnvironment {
     p.finally(() => this.#inFlight.delete(p)).catch(() => undefined);
   }
 
-  #command(server: string, build: () => readonly string[], timeoutMs: number, result: (ok: boolean, detail?: string) => Observation): void {
+  #command(server: string, build: () => readonly string[], timeoutMs: number, result: (outcome: CommandOutcome, t: { sentAt: number; answeredAt: number }, detail?: string) => Observation): void {
     let limit = this.#actionLimits.get(server);
     if (!limit) this.#actionLimits.set(server, (limit = pLimit(ACTIONS_PER_SERVER)));
     const p = limit(async () => {
       const argv = build();
-      const t0 = Date.now();
+      const sentAt = Date.now();
       try {
         await this.ssh.exec(this.#endpoint(this.#serverRecord(server)), argv, { timeoutMs });
-        this.log.info({ event: "command-done", server, command: argv.join(" "), ms: Date.now() - t0 }, `${server}: ${argv.join(" ")}`);
-        this.#inbox.push(result(true));
+        this.log.info({ event: "command-done", server, command: argv.join(" "), ms: Date.now() - sentAt }, `${server}: ${argv.join(" ")}`);
+        this.#inbox.push(result("ok", { sentAt, answeredAt: Date.now() }));
       } catch (e) {
         const detail = e instanceof RemoteCommandError ? (e.stderr.trim() || e.message).split("\n").slice(-2).join(" ") : (e as Error).message;
-        this.log.warn({ event: "command-failed", server, command: argv.join(" "), err: detail, ms: Date.now() - t0 }, `${server}: ${argv.join(" ")} failed`);
-        this.#inbox.push(result(false, detail));
+        const outcome = commandOutcome(e);
+        this.log.warn({ event: "command-failed", server, command: argv.join(" "), err: detail, outcome, ms: Date.now() - sentAt }, `${server}: ${argv.join(" ")} ${outcome === "unknown" ? "got no answer (it may have run)" : "failed"}`);
+        this.#inbox.push(result(outcome, { sentAt, answeredAt: Date.now() }, detail));
       }
+      this.#wake?.(); // settle it now: the core asks for a listing right away
     });
     this.#track(p);
   }
@@ -444,15 +531,40 @@ export class Watchdog implements WatchdogEnvironment {
   #fence(server: string): void {
     const f = fenceFor(this.config, server);
     if (!f) {
-      this.#inbox.push({ kind: "fence-result", server, outcome: "failed", detail: "no fence command configured" });
+      const now = Date.now();
+      this.#inbox.push({ kind: "fence-result", server, outcome: "failed", detail: "no fence command configured", sentAt: now, answeredAt: now });
       return;
     }
     const s = this.#serverRecord(server);
     this.log.warn({ event: "fence-command", server }, `fencing ${server}`);
+    const sentAt = Date.now();
     const p = runFence(f, { name: s.name, address: s.address }, this.#state!.pool.timing.fenceTimeoutMs).then((r) => {
       this.log.warn({ event: "fence-command-result", server, outcome: r.outcome, ms: r.ms, detail: r.detail }, `fence of ${server}: ${r.outcome}`);
-      this.#inbox.push({ kind: "fence-result", server, outcome: r.outcome, detail: r.detail });
+      this.#inbox.push({ kind: "fence-result", server, outcome: r.outcome, detail: r.detail, sentAt, answeredAt: Date.now() });
+      this.#wake?.();
     });
     this.#track(p);
   }
+}
+
+/**
+ * What a failed command says about whether it ran: an error answer from the server (exit status) or a failure to
+ * connect or open a channel means it did not run as asked ("failed"); a deadline or a connection lost after it was
+ * sent means it may have run ("unknown").
+ */
+export function commandOutcome(e: unknown): CommandOutcome {
+  if (e instanceof RemoteCommandError) return "failed";
+  if (e instanceof ConnectTimeoutError || e instanceof ConnectionError || e instanceof ChannelOpenError || e instanceof HostKeyMismatchError || e instanceof UnknownHostKeyError) return "failed";
+  return "unknown";
+}
+
+type Settled<T> = { ok: true; v: T } | { ok: false; e: Error };
+function settled<T>(p: Promise<T>): Promise<Settled<T>> {
+  return p.then((v) => ({ ok: true as const, v }), (e: Error) => ({ ok: false as const, e }));
+}
+/** The promise's value if it settles within ms, else "late" (the promise goes on). */
+function bounded<T>(p: Promise<T>, ms: number): Promise<T | "late"> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<"late">((r) => (timer = setTimeout(() => r("late"), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }

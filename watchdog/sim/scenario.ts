@@ -11,13 +11,13 @@ import {
   describeIssues,
   type GuestRecord,
   type PoolRecord,
-} from "../core/ha-record";
+} from "../../ha/ha-record";
 import { createManagerState, step as realStep, type ManagerState, type StepResult } from "../core/manager";
 import { restoreState, serializeState } from "../core/durable-state";
 import type { Observation } from "../core/types";
 import { parseEvents, type SimEvent } from "./events";
-import { assertInvariants } from "./invariant";
-import { SimWorld, type FenceDeviceMode } from "./world";
+import { assertInvariants, InvariantViolation } from "./invariant";
+import { SimWorld, type FenceDeviceMode, type SimOptions } from "./world";
 
 /** pool.json of a scenario: the pool record (defaults filled in), the hardware, the guests and where they run. */
 const ScenarioFile = z.object({
@@ -31,11 +31,13 @@ const ScenarioFile = z.object({
     z.string(),
     z.object({
       memoryMb: z.number(),
-      fenceDevice: z.enum(["ok", "fail", "timeout"]).optional(),
+      fenceDevice: z.enum(["ok", "fail", "timeout", "lies"]).optional(),
       power: z.boolean().optional(),
     }),
   ),
   guests: z.array(z.object({ name: z.string(), runningOn: z.string().optional() }).loose()),
+  /** Simulator settings (timings of commands and answers, seed of the jitter). */
+  sim: z.object({ migrateMs: z.number(), startMs: z.number(), answerMs: z.number(), jitterMs: z.number(), commandDeadlineMs: z.number(), seed: z.number() }).partial().optional(),
 });
 
 export interface Scenario {
@@ -45,6 +47,7 @@ export interface Scenario {
   placement: Record<string, string>;
   hardware: Record<string, { memoryMb: number; fenceDevice?: FenceDeviceMode; power?: boolean }>;
   events: SimEvent[];
+  sim?: Partial<SimOptions>;
 }
 
 export function loadScenario(dir: string): Scenario {
@@ -76,7 +79,7 @@ export function loadScenario(dir: string): Scenario {
   }
   const eventsFile = path.join(dir, "events.txt");
   const events = fs.existsSync(eventsFile) ? parseEvents(fs.readFileSync(eventsFile, "utf8")) : [];
-  return { name: path.basename(dir), pool: pool.data, guests, placement, hardware: raw.hardware, events };
+  return { name: path.basename(dir), pool: pool.data, guests, placement, hardware: raw.hardware, events, sim: raw.sim };
 }
 
 export type StepFn = (state: ManagerState, observations: Observation[], now: number) => StepResult;
@@ -93,8 +96,8 @@ export const TICK_MS = 100;
 /** Without an `end` event the run goes on this long after the last event. */
 export const RUN_ON_MS = 20000;
 
-export function runScenario(sc: Scenario, stepFn: StepFn = realStep): RunResult {
-  const world = new SimWorld(sc.pool, sc.hardware);
+export function runScenario(sc: Scenario, stepFn: StepFn = realStep, opts: { checkFences?: boolean } = {}): RunResult {
+  const world = new SimWorld(sc.pool, sc.hardware, sc.sim);
   let checks = 0;
   world.onChange = () => {
     checks++;
@@ -111,14 +114,17 @@ export function runScenario(sc: Scenario, stepFn: StepFn = realStep): RunResult 
     while (next < sc.events.length && sc.events[next].at <= t) {
       const e = sc.events[next++];
       if (e.command === "end") continue;
-      world.note(`${e.command}${e.arg ? ` ${e.arg}` : ""}`);
+      world.note(`${e.command}${e.arg ? ` ${e.arg}` : ""}${e.n !== undefined ? ` ${e.n}` : ""}`);
       state = applyEvent(world, state, e);
     }
-    world.advance(t); // a hang or partition at this instant starts its lease clock now
     checks++;
     assertInvariants(world);
-    const result = stepFn(state, world.collect(), t);
-    world.persist(serializeState(result.state));
+    if (opts.checkFences !== false && world.falseFences.length) throw new InvariantViolation(t, world.falseFences.join("; "));
+    // Like the daemon: a turn each heartbeat round, and one whenever answers arrive in between; none otherwise.
+    const observations = world.collect();
+    if (observations.length === 0 && t % sc.pool.timing.heartbeatIntervalMs !== 0 && !state.resumed) continue;
+    const result = stepFn(state, observations, t);
+    world.lastState = result.state; // persist(): step() never changes a state it returned
     world.report(result.log);
     world.execute(result.actions);
     state = result.state;
@@ -127,7 +133,8 @@ export function runScenario(sc: Scenario, stepFn: StepFn = realStep): RunResult 
 }
 
 function applyEvent(world: SimWorld, state: ManagerState, e: SimEvent): ManagerState {
-  const s = e.arg !== undefined && e.command !== "start-fails" && e.command !== "start-ok" ? world.server(e.arg) : undefined;
+  const serverArg = e.arg !== undefined && e.command !== "start-fails" && e.command !== "start-ok";
+  const s = serverArg ? world.server(e.arg!) : undefined;
   switch (e.command) {
     case "crash":
       if (s!.power) world.powerOff(s!, "crash");
@@ -138,19 +145,23 @@ function applyEvent(world: SimWorld, state: ManagerState, e: SimEvent): ManagerS
     case "partition":
       s!.partitioned = true;
       break;
+    case "cut":
+      s!.cut = true;
+      break;
     case "heal":
       s!.hung = false;
       s!.partitioned = false;
+      s!.cut = false;
       break;
     case "power-on":
       if (!s!.power) world.powerOn(s!);
       break;
     case "shutdown":
     case "restart":
-      world.deliver({ kind: "request", op: e.command, server: s!.name }, 0);
+      world.deliver({ kind: "request", op: e.command, server: s!.name }, world.t);
       break;
     case "remove-server":
-      world.deliver({ kind: "request", op: "remove", server: s!.name }, 0);
+      world.deliver({ kind: "request", op: "remove", server: s!.name }, world.t);
       break;
     case "fence-fails":
       s!.fenceDevice = "fail";
@@ -158,8 +169,26 @@ function applyEvent(world: SimWorld, state: ManagerState, e: SimEvent): ManagerS
     case "fence-timeout":
       s!.fenceDevice = "timeout";
       break;
+    case "fence-lies":
+      s!.fenceDevice = "lies";
+      break;
     case "fence-ok":
       s!.fenceDevice = "ok";
+      break;
+    case "xend-down":
+      s!.xend = "down";
+      break;
+    case "xend-slow":
+      s!.xend = e.n!;
+      break;
+    case "xend-up":
+      s!.xend = "up";
+      break;
+    case "lose-answers":
+      s!.loseAnswers = e.n!;
+      break;
+    case "jitter":
+      world.opts.jitterMs = e.n!;
       break;
     case "isolate-watchdog":
       world.watchdogIsolated = true;
@@ -171,7 +200,7 @@ function applyEvent(world: SimWorld, state: ManagerState, e: SimEvent): ManagerS
       // The process dies: only what it persisted survives, and answers on their way to it are lost.
       const lost = world.dropAnswersInFlight();
       world.note(`watchdog restarted from its durable state (${lost} answers in flight lost)`);
-      return restoreState(world.lastStateJson ?? serializeState(state));
+      return restoreState(serializeState((world.lastState as ManagerState | undefined) ?? state), world.t);
     }
     case "start-fails":
       world.startFails.add(e.arg!);

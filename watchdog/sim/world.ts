@@ -1,36 +1,51 @@
-// A simulated pool on a virtual clock: servers with memory and power, guest processes, network reachability,
-// hangs, fence devices, and the watchdog's own network. It executes the manager's actions and produces the
-// observations the real environment would. It knows where every guest process really runs.
-import type { Action, GuestMark, LogLine, Observation } from "../core/types";
+// A simulated pool on a virtual clock, as hostile as the world: answers come late, get lost (the command ran, the
+// answer never came) or overtake each other; a server can be cut off from the watchdog only; xend can be down or
+// slow while SSH answers; a fence can lie (exit 0, server still on: the status query that follows says so); dom0
+// can hang while its guests keep running. It executes the manager's actions and produces the observations the
+// real environment would, each with when it was sent and answered. It knows where every guest really runs.
+import type { Action, GuestMark, LogLine, Observation, RunningGuest } from "../core/types";
 import type { WatchdogEnvironment } from "../core/environment";
-import type { PoolRecord } from "../core/ha-record";
+import type { PoolRecord } from "../../ha/ha-record";
 
-export type FenceDeviceMode = "ok" | "fail" | "timeout";
+export type FenceDeviceMode = "ok" | "fail" | "timeout" | "lies";
 
 export interface SimServer {
   name: string;
   memoryMb: number;
   power: boolean;
-  /** Dom0 stops answering; its guests keep running. */
+  bootedAt: number;
+  /** Dom0 frozen (sshd, xm, xend): no answers; its guests keep running. */
   hung: boolean;
-  /** Cut off from the watchdog and the other servers; its guests keep running. */
+  /** Cut off from everyone (watchdog and other servers); its guests keep running. */
   partitioned: boolean;
+  /** Cut off from the watchdog only: other servers still reach it (a migration to it works). */
+  cut: boolean;
   removed: boolean;
+  /** xend: up, down (xm fails at once), or slow by this many ms. */
+  xend: "up" | "down" | number;
+  /** The next N commands run, but their answers never arrive. */
+  loseAnswers: number;
   /** guest name -> memory MB: the processes that really run here. */
   guests: Map<string, number>;
+  /** Guests live-migrating away: listed as migrating-NAME. */
+  migratingOut: Set<string>;
   fenceDevice: FenceDeviceMode;
-  selfFences: boolean;
-  lostMajoritySince?: number;
 }
 
 export interface SimOptions {
   migrateMs: number;
+  /** How long `xm create` takes before the domain exists. */
+  startMs: number;
   restartBootMs: number;
-  /** Results of commands arrive this long after they are issued. */
+  /** Answers arrive this long after the work is done, plus a random 0..jitterMs. */
   answerMs: number;
+  jitterMs: number;
+  /** The environment gives up on a command with no answer after this (its outcome is then "unknown"). */
+  commandDeadlineMs: number;
+  seed: number;
 }
 
-const DEFAULTS: SimOptions = { migrateMs: 500, restartBootMs: 3000, answerMs: 100 };
+const DEFAULTS: SimOptions = { migrateMs: 500, startMs: 300, restartBootMs: 3000, answerMs: 100, jitterMs: 0, commandDeadlineMs: 3000, seed: 1 };
 
 export class SimWorld implements WatchdogEnvironment {
   t = 0;
@@ -39,10 +54,16 @@ export class SimWorld implements WatchdogEnvironment {
   readonly startFails = new Set<string>();
   readonly marks = new Map<string, GuestMark>();
   readonly log: LogLine[] = [];
-  lastStateJson?: string;
+  /** Fences carried out on a server whose last heartbeat had answered (must never happen). */
+  readonly falseFences: string[] = [];
+  /** The last state persisted (step() never changes a state it returned, so keeping it is as good as its JSON). */
+  lastState?: unknown;
   private inbox: { at: number; obs: Observation }[] = [];
   private timers: { at: number; run: () => void }[] = [];
-  private opts: SimOptions;
+  /** Per server: did the last heartbeat the watchdog has received from it get an answer (SSH at least)? */
+  private answeredLast = new Map<string, boolean>();
+  readonly opts: SimOptions;
+  private rnd: () => number;
   /** Called after every change to where processes run (the invariant checker hooks here). */
   onChange: () => void = () => {};
 
@@ -52,6 +73,7 @@ export class SimWorld implements WatchdogEnvironment {
     opts: Partial<SimOptions> = {},
   ) {
     this.opts = { ...DEFAULTS, ...opts };
+    this.rnd = mulberry32(this.opts.seed);
     for (const s of pool.servers) {
       const hw = hardware[s.name];
       if (!hw) throw new Error(`no hardware for server ${s.name}`);
@@ -59,12 +81,16 @@ export class SimWorld implements WatchdogEnvironment {
         name: s.name,
         memoryMb: hw.memoryMb,
         power: hw.power ?? true,
+        bootedAt: -3600000,
         hung: false,
         partitioned: false,
+        cut: false,
         removed: false,
+        xend: "up",
+        loseAnswers: 0,
         guests: new Map(),
+        migratingOut: new Set(),
         fenceDevice: hw.fenceDevice ?? "ok",
-        selfFences: s.fence.method === "lease",
       });
     }
   }
@@ -77,8 +103,13 @@ export class SimWorld implements WatchdogEnvironment {
   note(reason: string): void {
     this.log.push({ t: this.t, event: "sim", reason });
   }
+  /** Does the server's sshd answer the watchdog? */
   reachable(s: SimServer): boolean {
-    return s.power && !s.hung && !s.partitioned && !s.removed && !this.watchdogIsolated;
+    return s.power && !s.hung && !s.partitioned && !s.cut && !s.removed && !this.watchdogIsolated;
+  }
+  /** Can another server's xend reach this one's (for a live migration)? */
+  reachableFromPeers(s: SimServer): boolean {
+    return s.power && !s.hung && !s.partitioned && !s.removed && s.xend === "up";
   }
   freeMb(s: SimServer): number {
     let used = 0;
@@ -92,41 +123,45 @@ export class SimWorld implements WatchdogEnvironment {
   powerOff(s: SimServer, why: string): void {
     s.power = false;
     s.guests.clear();
-    s.lostMajoritySince = undefined;
+    s.migratingOut.clear();
     this.note(`${s.name} powered off (${why})`);
     this.onChange();
   }
   powerOn(s: SimServer): void {
     s.power = true;
     s.hung = false;
+    s.bootedAt = this.t;
     this.note(`${s.name} powered on`);
   }
-  deliver(obs: Observation, delayMs = this.opts.answerMs): void {
-    this.inbox.push({ at: this.t + delayMs, obs });
+  private latency(): number {
+    return this.opts.answerMs + Math.floor(this.rnd() * (this.opts.jitterMs + 1));
   }
-  /** A restarted watchdog never hears the answers to commands its previous incarnation sent. */
+  deliver(obs: Observation, at: number): void {
+    this.inbox.push({ at, obs });
+  }
+  /** A restarted watchdog never hears the answers its previous incarnation was waiting for. */
   dropAnswersInFlight(): number {
     const before = this.inbox.length;
-    this.inbox = this.inbox.filter((m) => !m.obs.kind.endsWith("-result"));
-    return before - this.inbox.length;
+    this.inbox = [];
+    return before;
+  }
+  private get deadlineMs(): number {
+    const i = this.pool.timing.heartbeatIntervalMs;
+    return Math.max(50, i - Math.min(100, Math.floor(i / 10)));
   }
 
-  /** Time passes: timers fire, isolated self-fencing servers reset themselves. */
+  /** Time passes: timers fire in order. */
   advance(t: number): void {
     this.t = t;
-    const due = this.timers.filter((x) => x.at <= t);
-    this.timers = this.timers.filter((x) => x.at > t);
-    for (const d of due) d.run();
-    const leaseMs = this.pool.timing.leaseMs ?? 0;
-    for (const s of this.servers.values()) {
-      if (!s.selfFences || !s.power) continue;
-      if (s.hung || s.partitioned) {
-        s.lostMajoritySince ??= t;
-        if (t - s.lostMajoritySince >= leaseMs) this.powerOff(s, "its self-fence agent fired: lease expired");
-      } else {
-        s.lostMajoritySince = undefined;
-      }
+    for (;;) {
+      const due = this.timers.filter((x) => x.at <= t).sort((a, b) => a.at - b.at);
+      if (due.length === 0) break;
+      this.timers = this.timers.filter((x) => !due.includes(x));
+      for (const d of due) d.run();
     }
+  }
+  private later(ms: number, run: () => void): void {
+    this.timers.push({ at: this.t + ms, run });
   }
 
   // ---- WatchdogEnvironment ------------------------------------------------------------------------------
@@ -136,31 +171,48 @@ export class SimWorld implements WatchdogEnvironment {
   }
 
   collect(): Observation[] {
-    const due = this.inbox.filter((m) => m.at <= this.t);
-    this.inbox = this.inbox.filter((m) => m.at > this.t);
-    const out = due.map((m) => m.obs);
     if (this.t % this.pool.timing.heartbeatIntervalMs === 0) {
-      for (const s of this.servers.values()) {
-        if (s.removed) continue;
-        if (!this.reachable(s)) {
-          out.push({ kind: "poll", server: s.name, ok: false });
-          continue;
-        }
-        out.push({
-          kind: "poll",
-          server: s.name,
-          ok: true,
-          guests: [...s.guests].map(([name, memoryMb]) => ({ name, memoryMb })).sort((a, b) => (a.name < b.name ? -1 : 1)),
-          totalMemoryMb: s.memoryMb,
-          freeMemoryMb: this.freeMb(s),
-        });
-      }
+      for (const s of this.servers.values()) if (!s.removed) this.listing(s, true);
     }
-    return out;
+    const due = this.inbox.filter((m) => m.at <= this.t).sort((a, b) => a.at - b.at);
+    this.inbox = this.inbox.filter((m) => m.at > this.t);
+    for (const { obs } of due) if (obs.kind === "poll") this.answeredLast.set(obs.server, obs.ok || obs.contact === "ssh-only");
+    return due.map((m) => m.obs);
+  }
+
+  /** One `xm list` + `xm info` of the server, as the watchdog's environment would produce it. */
+  private listing(s: SimServer, heartbeat: boolean): void {
+    const sentAt = this.t;
+    const contact = this.reachable(s);
+    if (!contact) {
+      // An extra listing that gets no answer is not a missed heartbeat: nothing is reported.
+      if (heartbeat) this.deliver({ kind: "poll", server: s.name, ok: false, contact: "none", detail: "ssh: no answer", sentAt, answeredAt: sentAt + this.deadlineMs }, sentAt + this.deadlineMs);
+      return;
+    }
+    const slow = typeof s.xend === "number" ? s.xend : 0;
+    if (s.xend === "down") {
+      const at = sentAt + this.latency();
+      this.deliver({ kind: "poll", server: s.name, ok: false, contact: "ssh-only", detail: "Error: Unable to connect to xend: No such file or directory", sentAt, answeredAt: at }, at);
+      return;
+    }
+    if (slow + this.opts.answerMs >= this.deadlineMs) {
+      const at = sentAt + this.deadlineMs;
+      if (heartbeat) this.deliver({ kind: "poll", server: s.name, ok: false, contact: "ssh-only", detail: `xm list gave no answer within ${this.deadlineMs} ms`, sentAt, answeredAt: at }, at);
+      // The listing itself still comes, late, as the environment keeps waiting for it a few intervals.
+      if (slow >= 3 * this.pool.timing.heartbeatIntervalMs) return;
+    }
+    const guests: RunningGuest[] = [...s.guests]
+      .map(([name, memoryMb]) => (s.migratingOut.has(name) ? { name, memoryMb, migrating: true } : { name, memoryMb }))
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
+    const at = sentAt + slow + this.latency();
+    this.deliver(
+      { kind: "poll", server: s.name, ok: true, guests, totalMemoryMb: s.memoryMb, freeMemoryMb: this.freeMb(s), dom0CpuSeconds: (this.t - s.bootedAt) / 1000, sentAt, answeredAt: at },
+      at,
+    );
   }
 
   persist(stateJson: string): void {
-    this.lastStateJson = stateJson;
+    this.lastState = JSON.parse(stateJson);
   }
 
   report(lines: LogLine[]): void {
@@ -171,64 +223,101 @@ export class SimWorld implements WatchdogEnvironment {
     for (const a of actions) this.executeOne(a);
   }
 
+  /**
+   * Runs a command over SSH on `s`: not sent at all when the server does not answer (certain failure); otherwise
+   * `work` runs after `ms` and its answer comes back, unless the server loses answers: then the environment gives up
+   * at the deadline with outcome "unknown".
+   */
+  private command(s: SimServer, ms: number, work: () => { ok: boolean; detail?: string }, answer: (outcome: "ok" | "failed" | "unknown", sentAt: number, at: number, detail?: string) => Observation): void {
+    const sentAt = this.t;
+    if (!this.reachable(s)) {
+      const at = sentAt + this.deadlineMs;
+      return this.deliver(answer("failed", sentAt, at, "ssh: connect timed out (command not sent)"), at);
+    }
+    const lost = s.loseAnswers > 0;
+    if (lost) s.loseAnswers--;
+    const slow = typeof s.xend === "number" ? s.xend : 0;
+    if (lost) {
+      const at = sentAt + this.opts.commandDeadlineMs;
+      this.deliver(answer("unknown", sentAt, at, "connection lost after the command was sent"), at);
+    }
+    this.later(ms + slow, () => {
+      const r = s.xend === "down" ? { ok: false, detail: "Error: Unable to connect to xend" } : work();
+      if (lost) return;
+      const at = this.t + this.latency();
+      this.deliver(answer(r.ok ? "ok" : "failed", sentAt, at, r.detail), at);
+    });
+  }
+
   private executeOne(a: Action): void {
     switch (a.kind) {
       case "start": {
         const s = this.server(a.server);
         const mem = this.guestMemory(a.guest);
-        const fail = (detail: string) => this.deliver({ kind: "start-result", guest: a.guest, server: a.server, ok: false, detail });
-        if (!this.reachable(s)) return fail("ssh: connection timed out");
-        if (this.startFails.has(a.guest)) return fail("xm create: Error: Device 51712 (vbd) could not be connected");
-        if (s.guests.has(a.guest)) return fail(`Error: Domain '${a.guest}' already exists`);
-        if (this.freeMb(s) < mem) return fail("xm create: Error: Not enough free memory");
-        this.place(a.guest, a.server, mem);
-        this.deliver({ kind: "start-result", guest: a.guest, server: a.server, ok: true });
-        return;
+        return this.command(
+          s,
+          this.opts.startMs,
+          () => {
+            if (!s.power) return { ok: false, detail: "connection lost" };
+            if (this.startFails.has(a.guest)) return { ok: false, detail: "xm create: Error: Device 51712 (vbd) could not be connected" };
+            if (s.guests.has(a.guest)) return { ok: false, detail: `Error: Domain '${a.guest}' already exists` };
+            if (this.freeMb(s) < mem) return { ok: false, detail: "xm create: Error: Not enough free memory" };
+            this.place(a.guest, a.server, mem);
+            return { ok: true };
+          },
+          (outcome, sentAt, answeredAt, detail) => ({ kind: "start-result", guest: a.guest, server: a.server, outcome, detail, sentAt, answeredAt }),
+        );
       }
       case "migrate": {
         const from = this.server(a.from);
         const to = this.server(a.to);
         const mem = this.guestMemory(a.guest);
-        const answer = (ok: boolean, detail?: string) =>
-          this.deliver({ kind: "migrate-result", guest: a.guest, from: a.from, to: a.to, ok, detail });
-        if (!this.reachable(from) || !from.guests.has(a.guest)) return answer(false, "Error: Domain not running on source");
-        if (!this.reachable(to) || this.freeMb(to) < mem) return answer(false, "Error: can't connect: (111, 'Connection refused')");
-        this.timers.push({
-          at: this.t + this.opts.migrateMs,
-          run: () => {
-            if (!from.power || !to.power || !from.guests.has(a.guest) || this.freeMb(to) < mem) {
-              return answer(false, "Error: migration aborted");
-            }
+        const answer = (outcome: "ok" | "failed" | "unknown", sentAt: number, answeredAt: number, detail?: string): Observation => ({ kind: "migrate-result", guest: a.guest, from: a.from, to: a.to, outcome, detail, sentAt, answeredAt });
+        if (this.reachable(from) && from.guests.has(a.guest) && from.xend !== "down") from.migratingOut.add(a.guest);
+        return this.command(
+          from,
+          this.opts.migrateMs,
+          () => {
+            from.migratingOut.delete(a.guest);
+            if (!from.power || !from.guests.has(a.guest)) return { ok: false, detail: "Error: Domain not running on source" };
+            if (!this.reachableFromPeers(to) || this.freeMb(to) < mem) return { ok: false, detail: "Error: can't connect: (111, 'Connection refused')" };
             // Xen pauses the source for the final copy and switches over: never two live copies.
             from.guests.delete(a.guest);
             to.guests.set(a.guest, mem);
             this.onChange();
-            answer(true);
+            return { ok: true };
           },
-        });
-        return;
+          answer,
+        );
       }
       case "stop": {
         const s = this.server(a.server);
-        if (!this.reachable(s) || !s.guests.has(a.guest)) {
-          return this.deliver({ kind: "stop-result", guest: a.guest, server: a.server, ok: false, detail: "Error: Domain does not exist" });
-        }
-        s.guests.delete(a.guest);
-        this.onChange();
-        this.deliver({ kind: "stop-result", guest: a.guest, server: a.server, ok: true });
-        return;
+        return this.command(
+          s,
+          0,
+          () => {
+            if (!s.power || !s.guests.has(a.guest)) return { ok: false, detail: "Error: Domain does not exist" };
+            s.guests.delete(a.guest);
+            this.onChange();
+            return { ok: true };
+          },
+          (outcome, sentAt, answeredAt, detail) => ({ kind: "stop-result", guest: a.guest, server: a.server, outcome, detail, sentAt, answeredAt }),
+        );
       }
+      case "list":
+        return this.listing(this.server(a.server), false);
       case "fence": {
         const s = this.server(a.server);
-        if (s.fenceDevice === "fail") {
-          return this.deliver({ kind: "fence-result", server: a.server, outcome: "failed", detail: "ipmitool: Unable to establish IPMI v2 / RMCP+ session" });
-        }
-        if (s.fenceDevice === "timeout") {
-          return this.deliver({ kind: "fence-result", server: a.server, outcome: "timeout", detail: "no answer from the fence device" }, this.pool.timing.fenceTimeoutMs);
-        }
+        const sentAt = this.t;
+        if (this.answeredLast.get(s.name) === true) this.falseFences.push(`t=${this.t}: ${s.name} fenced while its last heartbeat received was answered`);
+        const answer = (outcome: "off" | "failed" | "timeout", ms: number, detail?: string) =>
+          this.deliver({ kind: "fence-result", server: a.server, outcome, detail, sentAt, answeredAt: sentAt + ms }, sentAt + ms);
+        if (s.fenceDevice === "fail") return answer("failed", this.opts.answerMs, "ipmitool: Unable to establish IPMI v2 / RMCP+ session");
+        if (s.fenceDevice === "timeout") return answer("timeout", this.pool.timing.fenceTimeoutMs, "no answer from the fence device");
+        // The power-off command exits 0 either way; the status query after it tells the truth.
+        if (s.fenceDevice === "lies") return answer("failed", this.opts.answerMs, "power off exited 0 but the status query still says on");
         if (s.power) this.powerOff(s, "fence device");
-        this.deliver({ kind: "fence-result", server: a.server, outcome: "off" });
-        return;
+        return answer("off", this.opts.answerMs);
       }
       case "proceed": {
         const s = this.server(a.server);
@@ -237,9 +326,7 @@ export class SimWorld implements WatchdogEnvironment {
           s.removed = true;
           this.note(`${s.name} removed from the pool`);
         }
-        if (a.op === "restart") {
-          this.timers.push({ at: this.t + this.opts.restartBootMs, run: () => this.powerOn(s) });
-        }
+        if (a.op === "restart") this.later(this.opts.restartBootMs, () => this.powerOn(s));
         return;
       }
       case "mark":
@@ -257,7 +344,7 @@ export class SimWorld implements WatchdogEnvironment {
     return m;
   }
 
-  /** Where each guest's process runs right now (a hung or partitioned server's guests still run). */
+  /** Where each guest's process runs right now (a hung or cut-off server's guests still run). */
   whereRunning(): Map<string, string[]> {
     const out = new Map<string, string[]>();
     for (const s of this.servers.values()) {
@@ -266,4 +353,16 @@ export class SimWorld implements WatchdogEnvironment {
     }
     return out;
   }
+}
+
+/** Small deterministic PRNG, so a schedule replays exactly. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }

@@ -1,7 +1,7 @@
 // A guest's files in the repository's running_pool/NAME/ (seed 9.1): vm.cfg for `xm create` and ha.json, the
 // guest's HA record for the watchdog (watchdog/core/ha-record.ts).
 import { createHash } from "crypto";
-import { GuestRecordSchema, HA_RECORD_SCHEMA_VERSION, describeIssues } from "../../../watchdog/core/ha-record";
+import { GuestRecordSchema, HA_RECORD_SCHEMA_VERSION, describeIssues } from "../../../ha/ha-record";
 import type { KnownGuestInputs } from "../../schemas/guest";
 import { defaultImagePath, renderVmCfg, vmCfgModel, vmCfgPath } from "../../render/vm-cfg";
 

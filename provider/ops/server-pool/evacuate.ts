@@ -1,11 +1,11 @@
 // Before servers leave the pool, every guest running on them is live-migrated (`xm migrate -l`) to a server that
 // stays and has room: its HA record's preferred servers first, then the one with the most free memory. The whole
 // plan is made before anything moves, so a removal that would strand a guest fails without changing anything.
-import { GuestRecord, GuestRecordSchema } from "../../../watchdog/core/ha-record";
+import { GuestRecord, GuestRecordSchema } from "../../../ha/ha-record";
 import type { ServerEndpoint } from "../../ssh";
 import { xmMigrate } from "../../commands";
 import { run } from "../../runtime/remote";
-import { placeGuest } from "../guest/placement";
+import { placeGuest } from "../../../ha/placement";
 import { readFiles } from "./propagate";
 import { probeServer, reasonOf, runningGuests, ServerProbe } from "./server-probe";
 

@@ -1,6 +1,6 @@
 // The pool's HA record (<clusterRoot>/.ovm-ha/pool.json, watchdog/core/ha-record.ts), written from the master onto
 // the shared storage. The generation is bumped only when the content changes, so a no-change run writes nothing.
-import { HA_RECORD_SCHEMA_VERSION, PoolRecord, PoolRecordSchema, describeIssues } from "../../../watchdog/core/ha-record";
+import { HA_RECORD_SCHEMA_VERSION, PoolRecord, PoolRecordSchema, describeIssues } from "../../../ha/ha-record";
 import type { ServerEndpoint } from "../../ssh";
 import type { KnownServerPoolInputs } from "../../schemas/server-pool";
 import { ensureFile, readFile } from "../../runtime/remote";

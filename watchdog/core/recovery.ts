@@ -1,0 +1,89 @@
+// Recovery: one pass in priority order over the guests that need a server: powered-off ones (after a fence, a
+// lost start, a planned stop) get a target by the seed's placement rule; those on a draining server are moved
+// live (or shut down when there is nowhere to go). Memory already promised to a start or migration is not offered.
+import { byPriority, chooseTarget, type Candidate } from "../../ha/placement";
+import { leaving } from "./drain";
+import { reservedOn, type GuestEntry } from "./guest-state";
+import { isPlacementTarget } from "./server-state";
+import type { StepContext } from "./step-context";
+import type { ServerName } from "./types";
+
+export function candidates(c: StepContext): Candidate[] {
+  const reserved: Record<ServerName, number> = {};
+  for (const [g, e] of Object.entries(c.s.guests)) {
+    const to = reservedOn(e.status);
+    if (to !== undefined) reserved[to] = (reserved[to] ?? 0) + c.mem(g);
+  }
+  return c.order
+    .filter((n) => isPlacementTarget(c.s.servers[n]))
+    .map((n) => ({ name: n, freeMemoryMb: c.s.servers[n].freeMemoryMb! - (reserved[n] ?? 0) }));
+}
+
+function budgetLeft(c: StepContext, e: GuestEntry): boolean {
+  const { max, windowMs } = c.timing.restartBudget;
+  e.attempts = e.attempts.filter((t) => c.now - t < windowMs);
+  return e.attempts.length < max;
+}
+
+export function placeAndMove(c: StepContext): void {
+  const free = candidates(c);
+  const needing = Object.keys(c.s.guests).filter((g) => {
+    const st = c.s.guests[g].status;
+    if (st.state === "powered-off") return true;
+    return st.state === "running" && c.s.servers[st.server]?.state === "draining";
+  });
+  const ordered = byPriority(needing.map((g) => ({ name: g, priority: c.s.records[g].priority })));
+  for (const { name } of ordered) {
+    const e = c.s.guests[name];
+    const rec = c.s.records[name];
+    const from = e.status.state === "running" ? e.status.server : undefined;
+    if (e.status.state === "powered-off" && e.status.notBefore !== undefined && c.now < e.status.notBefore) continue;
+    const avoid = e.status.state === "powered-off" ? e.status.avoid : undefined;
+    const pool = free.filter((x) => x.name !== from);
+    const g = { name, memoryMb: rec.memoryMb, preferred: rec.preferred, priority: rec.priority };
+    // After a failed start, another server first; the same one only if there is no other.
+    let choice = chooseTarget(g, pool.filter((x) => x.name !== avoid));
+    if (choice.server === undefined && avoid !== undefined) choice = chooseTarget(g, pool);
+    const budget = budgetLeft(c, e);
+    if (from !== undefined) {
+      const st = c.s.servers[from];
+      leaving(st, name);
+      if (st.degraded) continue; // xm does not answer there: a migration or shutdown would fail; wait
+      if (choice.server !== undefined && budget) {
+        free.find((x) => x.name === choice.server)!.freeMemoryMb -= rec.memoryMb;
+        e.attempts.push(c.now);
+        e.status = { state: "migrating", from, to: choice.server, since: c.now };
+        c.act({ kind: "migrate", guest: name, from, to: choice.server });
+        c.say("guest-migrate", `live to ${choice.server}: ${choice.reason}`, { guest: name, server: from });
+      } else {
+        const why = budget ? choice.reason : "restart budget exhausted";
+        e.status = { state: "stopping", server: from, since: c.now };
+        c.act({ kind: "stop", guest: name, server: from });
+        c.say("guest-stop", `${why}: shutting it down (Power Off) so ${from} can go; restarted when a server becomes available`, { guest: name, server: from });
+      }
+      continue;
+    }
+    if (!budget) {
+      const { max, windowMs } = c.timing.restartBudget;
+      const reason = `${max} restarts within ${windowMs} ms: giving up until a human looks`;
+      e.status = { state: "error", since: c.now, reason };
+      c.say("guest-error", reason, { guest: name }, true);
+      c.act({ kind: "mark", guest: name, state: "error", reason });
+      continue;
+    }
+    if (choice.server === undefined) {
+      const st = e.status as Extract<GuestEntry["status"], { state: "powered-off" }>;
+      if (!st.announced) {
+        st.announced = true;
+        c.say("guest-powered-off", `${choice.reason}; restarted when a server becomes available`, { guest: name });
+        c.act({ kind: "mark", guest: name, state: "powered-off", reason: choice.reason });
+      }
+      continue;
+    }
+    free.find((x) => x.name === choice.server)!.freeMemoryMb -= rec.memoryMb;
+    e.attempts.push(c.now);
+    e.status = { state: "starting", server: choice.server, since: c.now };
+    c.act({ kind: "start", guest: name, server: choice.server });
+    c.say("guest-start", choice.reason, { guest: name, server: choice.server });
+  }
+}
