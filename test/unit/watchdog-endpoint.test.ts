@@ -9,7 +9,7 @@ import { parseWatchdogConfig } from "../../watchdog/daemon/config";
 import { WatchdogMetrics } from "../../watchdog/daemon/metrics";
 import { readStatusToken, SecretFileError } from "../../watchdog/daemon/secret-files";
 import { createManagerState } from "../../watchdog/core/manager";
-import { PoolRecordSchema } from "../../watchdog/core/ha-record";
+import { PoolRecordSchema } from "../../ha/ha-record";
 import type { LogLine } from "../../watchdog/core/types";
 
 interface Answer {
