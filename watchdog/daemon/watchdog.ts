@@ -22,6 +22,8 @@ import { parseRecords, readRecordsCommand, type RecordSnapshot } from "./record-
 import { endpointFor, seedEndpoints, sshPoolFromConfig, writeRemoteFile } from "./ssh-access";
 import { readStateFile, writeStateFile, writeStatusFile } from "./state-file";
 import { assertSecretFilesPrivate, readStatusToken, secretFiles } from "./secret-files";
+import { ReplicaHook } from "../replica/replica-hook";
+import type { Replica } from "../replica/replica";
 
 export interface WatchdogOptions {
   config: WatchdogConfig;
@@ -31,6 +33,8 @@ export interface WatchdogOptions {
   onLog?: (line: LogLine) => void;
   /** Default true; tests turn process metrics off to keep registries small. */
   processMetrics?: boolean;
+  /** etcd mode: this replica leads (awaitLeadership resolved); state goes to etcd, commands through the guard. */
+  replica?: Replica;
 }
 
 /** Commands to one server at once besides its heartbeat (the SSH layer allows 8 channels per connection). */
@@ -81,6 +85,7 @@ export class Watchdog implements WatchdogEnvironment {
   #startedAt = Date.now();
   #onLog?: (line: LogLine) => void;
   metricsPort?: number;
+  readonly #replica?: ReplicaHook;
 
   constructor(opts: WatchdogOptions) {
     this.config = opts.config;
@@ -93,6 +98,7 @@ export class Watchdog implements WatchdogEnvironment {
       connectTimeoutMs: 900,
       logger: { debug: (o, m) => quiet.trace(o, m), warn: (o, m) => quiet.debug(o, m) },
     });
+    if (opts.replica) this.#replica = new ReplicaHook(opts.replica, this.config, this.ssh, this.metrics.registry);
   }
 
   get state(): ManagerState | undefined {
@@ -112,7 +118,7 @@ export class Watchdog implements WatchdogEnvironment {
   /** Loads the state or the records, starts the metrics endpoint and the loop. Resolves once running. */
   async start(): Promise<void> {
     assertSecretFilesPrivate(secretFiles(this.config));
-    const saved = readStateFile(this.config.stateFile);
+    const saved = this.#replica ? await this.#replica.loadState() : readStateFile(this.config.stateFile);
     if (saved) {
       this.#state = saved;
       this.log.info({ event: "state-loaded", file: this.config.stateFile }, "resuming from the saved state");
@@ -139,6 +145,7 @@ export class Watchdog implements WatchdogEnvironment {
       this.#recordsHash = this.#snapshot!.recordsHash;
     }
     for (const p of this.#poolProblems) this.log.warn({ event: "fence-config", loud: true }, p);
+    if (this.#replica) await this.#replica.publishToken(this.#poolEndpoints(this.#state.pool), this.log);
     if (this.config.metrics) {
       this.metricsPort = await this.metrics.listen(this.config.metrics.port, this.config.metrics.host, () => this.status(), { statusToken: readStatusToken(this.config) });
       this.log.info({ event: "metrics-listening", port: this.metricsPort }, `metrics on http://${this.config.metrics.host}:${this.metricsPort}/metrics`);
@@ -442,7 +449,8 @@ export class Watchdog implements WatchdogEnvironment {
   }
 
   persist(stateJson: string): void {
-    writeStateFile(this.config.stateFile, stateJson);
+    if (this.#replica) this.#replica.persist(stateJson);
+    else writeStateFile(this.config.stateFile, stateJson);
   }
 
   report(lines: LogLine[]): void {
@@ -458,6 +466,12 @@ export class Watchdog implements WatchdogEnvironment {
   }
 
   execute(actions: Action[]): void {
+    // etcd mode: only once the state (and our leadership) is confirmed in etcd; never if deposed meanwhile.
+    if (this.#replica) this.#replica.afterCommit(actions, (a) => this.#execute(a), this.log);
+    else this.#execute(actions);
+  }
+
+  #execute(actions: Action[]): void {
     for (const a of actions) {
       switch (a.kind) {
         case "fence":
@@ -511,7 +525,7 @@ export class Watchdog implements WatchdogEnvironment {
     let limit = this.#actionLimits.get(server);
     if (!limit) this.#actionLimits.set(server, (limit = pLimit(ACTIONS_PER_SERVER)));
     const p = limit(async () => {
-      const argv = build();
+      const argv = this.#replica ? this.#replica.guard(build()) : build();
       const sentAt = Date.now();
       try {
         await this.ssh.exec(this.#endpoint(this.#serverRecord(server)), argv, { timeoutMs });
