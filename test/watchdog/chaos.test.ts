@@ -17,7 +17,7 @@ import { isPlacementTarget } from "../../watchdog/core/server-state";
 const SRC = path.resolve(__dirname, "../../..");
 const BASE = path.join(SRC, "test/watchdog/scenarios/chaos-base");
 /** Schedules per run: CHAOS_RUNS overrides (a soak in bench can run more). */
-const RUNS = Number(process.env.CHAOS_RUNS ?? 1000);
+const RUNS = Number(process.env.CHAOS_RUNS ?? 2000);
 const SEED = Number(process.env.CHAOS_SEED ?? 20261129);
 
 type Fault = Omit<SimEvent, "line" | "at">;

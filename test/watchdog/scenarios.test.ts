@@ -26,6 +26,12 @@ describe("watchdog scenarios", () => {
     it(name, () => {
       const dir = path.join(ROOT, name);
       expect(fs.existsSync(path.join(dir, "README.md")), "README.md").to.equal(true);
+      const refused = path.join(dir, "expect-error.txt");
+      if (fs.existsSync(refused)) {
+        // A scenario whose records must be refused: loading fails with exactly this message.
+        expect(() => loadScenario(dir)).to.throw(fs.readFileSync(refused, "utf8").trim());
+        return;
+      }
       const run = runScenario(loadScenario(dir));
       const produced = run.world.log.map(renderLogLine).join("\n") + "\n";
       const expectedFile = path.join(dir, "expected.log");

@@ -16,7 +16,7 @@ import { fenceFor, statusFilePath, type WatchdogConfig } from "./config";
 import { formatResponse, responsePath, type DrainResponse, type ResponseState } from "./drain-request";
 import { effectivePool } from "./effective-pool";
 import { runFence } from "./fence-runner";
-import { heartbeatCommand, parseHeartbeat, pollObservation, SSH_ALIVE_COMMAND, type MemoryBaseline } from "./heartbeat";
+import { Heartbeats } from "./heartbeats";
 import { WatchdogMetrics } from "./metrics";
 import { parseRecords, readRecordsCommand, type RecordSnapshot } from "./record-reader";
 import { endpointFor, seedEndpoints, sshPoolFromConfig, writeRemoteFile } from "./ssh-access";
@@ -40,8 +40,6 @@ export interface WatchdogOptions {
 /** Commands to one server at once besides its heartbeat (the SSH layer allows 8 channels per connection). */
 const ACTIONS_PER_SERVER = 4;
 const EVENTS_KEPT = 50;
-/** A listing slower than the heartbeat deadline is still awaited this many intervals (late evidence is evidence). */
-const LISTING_ROUNDS = 3;
 /** How long SIGTERM waits for commands in flight before closing SSH (their answers are then lost, see core). */
 const STOP_WAIT_MS = 10000;
 
@@ -61,11 +59,7 @@ export class Watchdog implements WatchdogEnvironment {
   #recordsHash?: string;
   #recordProblems: string[] = [];
   #poolProblems: string[] = [];
-  #baselines = new Map<string, MemoryBaseline>();
-  #pollInFlight = new Set<string>();
-  /** Extra listings (asked for by the core to settle a command) in flight, apart from the heartbeat's. */
-  #extraInFlight = new Set<string>();
-  #missStreak = new Map<string, number>();
+  readonly heartbeats: Heartbeats;
   #actionLimits = new Map<string, pLimit.Limit>();
   #inFlight = new Set<Promise<unknown>>();
   #events: LogLine[] = [];
@@ -97,6 +91,18 @@ export class Watchdog implements WatchdogEnvironment {
     this.ssh = sshPoolFromConfig(opts.config, {
       connectTimeoutMs: 900,
       logger: { debug: (o, m) => quiet.trace(o, m), warn: (o, m) => quiet.debug(o, m) },
+    });
+    this.heartbeats = new Heartbeats({
+      ssh: this.ssh,
+      log: this.log,
+      metrics: this.metrics,
+      endpoint: (s) => this.#endpoint(s),
+      push: (o) => this.#inbox.push(o),
+      wake: () => this.#wake?.(),
+      track: (p) => this.#track(p),
+      interval: () => this.interval,
+      deadline: () => this.deadline,
+      infoEveryRounds: opts.config.heartbeat.infoEveryRounds,
     });
     if (opts.replica) this.#replica = new ReplicaHook(opts.replica, this.config, this.ssh, this.metrics.registry);
   }
@@ -220,7 +226,7 @@ export class Watchdog implements WatchdogEnvironment {
   async #round_(): Promise<void> {
     const state = this.#state!;
     this.#round++;
-    const polls = state.pool.servers.filter((s) => state.servers[s.name]?.state !== "removed").map((s) => this.#poll(s));
+    const polls = state.pool.servers.filter((s) => state.servers[s.name]?.state !== "removed").map((s) => this.heartbeats.poll(s, this.#round));
     const reader = this.#pickReader();
     const reads = reader ? [this.#readRecords(reader, this.deadline).then((ok) => { if (!ok) this.#reader = undefined; })] : [];
     await Promise.all([...polls, ...reads]);
@@ -229,8 +235,8 @@ export class Watchdog implements WatchdogEnvironment {
 
   #pickReader(): ServerEndpoint | undefined {
     const state = this.#state!;
-    if (this.#reader && state.pool.servers.some((s) => s.name === this.#reader!.name) && (this.#missStreak.get(this.#reader.name) ?? 0) === 0) return this.#reader;
-    const up = state.pool.servers.find((s) => (this.#missStreak.get(s.name) ?? 1) === 0);
+    if (this.#reader && state.pool.servers.some((s) => s.name === this.#reader!.name) && this.heartbeats.answering(this.#reader.name) !== false) return this.#reader;
+    const up = state.pool.servers.find((s) => this.heartbeats.answering(s.name) === true);
     this.#reader = up ? this.#endpoint(up) : seedEndpoints(this.config)[this.#round % this.config.pool.addresses.length];
     return this.#reader;
   }
@@ -240,99 +246,6 @@ export class Watchdog implements WatchdogEnvironment {
   }
   #poolEndpoints(pool: PoolRecord): ServerEndpoint[] {
     return pool.servers.map((s) => this.#endpoint(s));
-  }
-
-  /**
-   * One heartbeat of one server, bounded by the deadline: `true` on one channel (is SSH alive?) and, unless one is
-   * still running, a listing on another. A listing that comes back after the deadline is not thrown away: it carries
-   * its own sentAt/answeredAt, so it is delivered late as the evidence it is (and wakes the loop).
-   */
-  async #poll(s: PoolServer): Promise<void> {
-    const sentAt = Date.now();
-    const deadline = this.deadline;
-    const ep = this.#endpoint(s);
-    const listingRunning = this.#pollInFlight.has(s.name);
-    const listing = listingRunning ? undefined : this.#startListing(s, !this.#baselines.has(s.name) || this.#round % this.config.heartbeat.infoEveryRounds === 0, sentAt, true);
-    const alive = settled(this.ssh.exec(ep, SSH_ALIVE_COMMAND, { timeoutMs: deadline }));
-    const l = listing ? await bounded(listing, deadline) : undefined;
-    if (l && l !== "late" && l.kind !== "none") {
-      // The listing answered (or xm answered with an error): contact either way; the listing pushed itself.
-      this.#contact(s.name);
-      return;
-    }
-    const a = await bounded(alive, Math.max(1, deadline - (Date.now() - sentAt)));
-    const answeredAt = Date.now();
-    if (a !== "late" && a.ok) {
-      this.#contact(s.name);
-      const detail = l === undefined ? "previous xm list still running" : l === "late" ? `xm list gave no answer within ${deadline} ms` : l.detail;
-      this.#inbox.push({ kind: "poll", server: s.name, ok: false, contact: "ssh-only", detail, sentAt, answeredAt });
-      return;
-    }
-    const why = a === "late" ? `no answer within ${deadline} ms` : a.e.message;
-    this.#inbox.push({ kind: "poll", server: s.name, ok: false, contact: "none", detail: why, sentAt, answeredAt });
-    this.metrics.heartbeatMisses.inc({ server: s.name });
-    const streak = (this.#missStreak.get(s.name) ?? 0) + 1;
-    this.#missStreak.set(s.name, streak);
-    if (streak === 1) this.log.warn({ event: "heartbeat-missed", server: s.name, err: why }, `heartbeat of ${s.name} missed: ${why}`);
-  }
-
-  #contact(server: string): void {
-    if ((this.#missStreak.get(server) ?? 0) > 0) this.log.info({ event: "heartbeat-answered", server }, `${server} answers again`);
-    this.#missStreak.set(server, 0);
-  }
-
-  /**
-   * Starts `xm list` (+ `xm info`) on a server. Its answer, whenever it comes (bounded by a few intervals), goes into
-   * the inbox with its own times: "ok" (a listing) or "ssh-only" (xm answered with an error or unreadable output).
-   * A failure to reach SSH is reported to the caller only ("none"): the heartbeat decides what a miss is.
-   */
-  #startListing(s: PoolServer, withInfo: boolean, sentAt: number, heartbeat: boolean): Promise<{ kind: "ok" | "ssh-only" | "none"; detail: string }> {
-    const inFlight = heartbeat ? this.#pollInFlight : this.#extraInFlight;
-    inFlight.add(s.name);
-    const p = this.ssh
-      .exec(this.#endpoint(s), heartbeatCommand(withInfo), { timeoutMs: LISTING_ROUNDS * this.interval })
-      .then(
-        (r) => {
-          const answeredAt = Date.now();
-          try {
-            const obs = pollObservation(s.name, parseHeartbeat(r.stdout), this.#baselines.get(s.name), { sentAt, answeredAt });
-            if (!obs) {
-              this.#inbox.push({ kind: "poll", server: s.name, ok: false, contact: "ssh-only", detail: "no memory figures yet", sentAt, answeredAt });
-              return { kind: "ssh-only" as const, detail: "no memory figures yet" };
-            }
-            this.#baselines.set(s.name, obs.baseline);
-            this.#inbox.push(obs.obs);
-            if (heartbeat) this.metrics.heartbeatSeconds.observe((answeredAt - sentAt) / 1000);
-            return { kind: "ok" as const, detail: "" };
-          } catch (e) {
-            const detail = `xm output unreadable: ${(e as Error).message}`;
-            this.#inbox.push({ kind: "poll", server: s.name, ok: false, contact: "ssh-only", detail, sentAt, answeredAt });
-            return { kind: "ssh-only" as const, detail };
-          }
-        },
-        (e: Error) => {
-          if (e instanceof RemoteCommandError) {
-            const detail = e.stderr.trim().split("\n").slice(-1)[0] || e.message;
-            this.#inbox.push({ kind: "poll", server: s.name, ok: false, contact: "ssh-only", detail, sentAt, answeredAt: Date.now() });
-            return { kind: "ssh-only" as const, detail };
-          }
-          return { kind: "none" as const, detail: e.message };
-        },
-      )
-      .finally(() => {
-        inFlight.delete(s.name);
-        this.#wake?.(); // late evidence: decide on it now
-      });
-    this.#track(p);
-    return p;
-  }
-
-  /** A listing asked for by the core outside the rounds (to settle a command at once): no answer is no miss. */
-  #extraListing(server: string): void {
-    const s = this.#state!.pool.servers.find((x) => x.name === server);
-    // A heartbeat listing in flight was sent before the command answered: it cannot settle it, so ask anew.
-    if (!s || !this.#baselines.has(server) || this.#extraInFlight.has(server)) return;
-    this.#startListing(s, false, Date.now(), false);
   }
 
   /** Reads records and requests from one server; queues a `config` observation when they changed. */
@@ -490,7 +403,7 @@ export class Watchdog implements WatchdogEnvironment {
           this.#command(a.server, () => xmShutdown(a.guest, true), this.config.commands.stopTimeoutMs, (outcome, t, detail) => ({ kind: "stop-result", guest: a.guest, server: a.server, outcome, detail, ...t }));
           break;
         case "list":
-          this.#extraListing(a.server);
+          this.heartbeats.extra(this.#state!.pool.servers.find((x) => x.name === a.server));
           break;
         case "proceed":
           this.#respond(a.server, "done", `drained: ${a.op} may go ahead`);
@@ -572,13 +485,3 @@ export function commandOutcome(e: unknown): CommandOutcome {
   return "unknown";
 }
 
-type Settled<T> = { ok: true; v: T } | { ok: false; e: Error };
-function settled<T>(p: Promise<T>): Promise<Settled<T>> {
-  return p.then((v) => ({ ok: true as const, v }), (e: Error) => ({ ok: false as const, e }));
-}
-/** The promise's value if it settles within ms, else "late" (the promise goes on). */
-function bounded<T>(p: Promise<T>, ms: number): Promise<T | "late"> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<"late">((r) => (timer = setTimeout(() => r("late"), ms)));
-  return Promise.race([p, late]).finally(() => clearTimeout(timer));
-}

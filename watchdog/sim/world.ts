@@ -228,7 +228,7 @@ export class SimWorld implements WatchdogEnvironment {
    * `work` runs after `ms` and its answer comes back, unless the server loses answers: then the environment gives up
    * at the deadline with outcome "unknown".
    */
-  private command(s: SimServer, ms: number, work: () => { ok: boolean; detail?: string }, answer: (outcome: "ok" | "failed" | "unknown", sentAt: number, at: number, detail?: string) => Observation): void {
+  private command(s: SimServer, ms: number, work: () => { ok: boolean; detail?: string }, answer: (outcome: "ok" | "failed" | "unknown", sentAt: number, at: number, detail?: string) => Observation, abort: () => void = () => {}): void {
     const sentAt = this.t;
     if (!this.reachable(s)) {
       const at = sentAt + this.deadlineMs;
@@ -242,7 +242,7 @@ export class SimWorld implements WatchdogEnvironment {
       this.deliver(answer("unknown", sentAt, at, "connection lost after the command was sent"), at);
     }
     this.later(ms + slow, () => {
-      const r = s.xend === "down" ? { ok: false, detail: "Error: Unable to connect to xend" } : work();
+      const r = s.xend === "down" ? (abort(), { ok: false, detail: "Error: Unable to connect to xend" }) : work();
       if (lost) return;
       const at = this.t + this.latency();
       this.deliver(answer(r.ok ? "ok" : "failed", sentAt, at, r.detail), at);
@@ -288,6 +288,7 @@ export class SimWorld implements WatchdogEnvironment {
             return { ok: true };
           },
           answer,
+          () => from.migratingOut.delete(a.guest), // xend renames the source back when a migration fails
         );
       }
       case "stop": {
