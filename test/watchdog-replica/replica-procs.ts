@@ -32,14 +32,14 @@ export class ReplicaProcs {
     this.client = new Etcd3({ hosts: base.etcd!.endpoints });
   }
 
-  start(name: string): ReplicaProc {
+  start(name: string, endpoints?: string[]): ReplicaProc {
     const logFile = path.join(this.dir, `${name}.log`);
     const config = {
       ...this.base,
       stateFile: path.join(this.dir, name, "state.json"),
       metrics: undefined,
       log: { level: "info", file: logFile },
-      etcd: { ...this.base.etcd!, name, prefix: this.prefix },
+      etcd: { ...this.base.etcd!, name, prefix: this.prefix, ...(endpoints ? { endpoints } : {}) },
     };
     const file = path.join(this.dir, `${name}.json`);
     fs.writeFileSync(file, JSON.stringify(config));
@@ -82,6 +82,14 @@ export class ReplicaProcs {
     const kv = r.kvs[0];
     if (!kv) return undefined;
     return { name: (JSON.parse(kv.value.toString()) as { name: string }).name, token: String(kv.create_revision) };
+  }
+
+  /** SIGTERM: the replica steps down (its lease revoked) and exits. */
+  async stop(name: string): Promise<void> {
+    const r = this.get(name);
+    if (r.proc.exitCode !== null || r.proc.signalCode !== null) return;
+    r.proc.kill("SIGTERM");
+    await new Promise((res) => r.proc.once("exit", res));
   }
 
   async stopAll(): Promise<void> {

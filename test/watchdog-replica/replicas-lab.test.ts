@@ -11,6 +11,7 @@ import { startTestLab, type TestLab } from "../support/lab";
 import { EtcdCluster } from "../support/etcd-cluster";
 import { LabPool } from "../watchdog-e2e/lab-pool";
 import { ReplicaProcs } from "./replica-procs";
+import { BlackholeProxy } from "./blackhole-proxy";
 import { readReplicasStatus } from "../../watchdog/replica/replica-status";
 import { EtcdConfigSchema } from "../../watchdog/replica/etcd-config";
 import { sleep, waitFor } from "../support/wait-for";
@@ -65,7 +66,7 @@ describe("watchdog replicas on the lab with a real etcd", function () {
   const crashed = new Set<string>();
   async function crash(server: string): Promise<void> {
     crashed.add(server);
-    await crash(server);
+    await lab.fault("crash", server);
   }
   async function powerBack(server: string): Promise<void> {
     crashed.delete(server);
@@ -187,5 +188,32 @@ describe("watchdog replicas on the lab with a real etcd", function () {
     await expectEachOnceElsewhere(["c1", "c2"], "ovs2", t0);
     procs.start(leader);
     await powerBack("ovs2");
+  });
+
+  it("the leader cut from etcd (still reaching the servers) while a server crashes: it does nothing; a standby fails over, once", async () => {
+    for (const p of [...new Set(procs.procs.map((x) => x.name))]) await procs.stop(p);
+    const proxy = await BlackholeProxy.start(etcd.endpoints);
+    try {
+      procs.start("cut", proxy.endpoints);
+      await waitFor("the proxied replica leads", async () => (await procs.leader())?.name === "cut", 30000);
+      await waitFor("cut published its token", () => procs.events("cut", "token-published").length > 0, 30000);
+      procs.start("r1");
+      await guestsOn("ovs3", ["x1", "x2"]);
+      await sleep(4000);
+      const cutAt = Date.now();
+      proxy.cut();
+      const t0 = Date.now();
+      await crash("ovs3");
+      await expectEachOnceElsewhere(["x1", "x2"], "ovs3", t0);
+      expect((await procs.leader())?.name).to.equal("r1");
+      const sentAt = (l: { time?: string; ms?: unknown }) => Date.parse(l.time ?? "0") - Number(l.ms ?? 0);
+      const acted = procs.log("cut").filter((l) => (["command-done", "command-failed"].includes(l.event ?? "") && sentAt(l) >= cutAt) || (l.event === "fence-command" && Date.parse(l.time ?? "0") >= cutAt));
+      expect(acted.map((l) => `${l.event} ${l.server}`), "the cut replica acted").to.have.length(0);
+      expect(procs.events("cut", "leader-deposed", cutAt).length, "the cut replica knows it no longer leads").to.be.greaterThan(0);
+      await powerBack("ovs3");
+    } finally {
+      await procs.stop("cut").catch(() => undefined);
+      await proxy.close();
+    }
   });
 });

@@ -49,6 +49,7 @@ export class Replica {
   deposed: Promise<string> = new Promise(() => undefined);
   #closed = false;
   #leaderlessSince?: number;
+  #leaseWatch?: NodeJS.Timeout;
   #lastLeaderRev?: string;
 
   constructor(readonly config: EtcdConfig, readonly log: ReplicaLog, readonly pollMs: number) {
@@ -68,7 +69,21 @@ export class Replica {
   async #join(): Promise<Lease> {
     const lease = this.client.lease(this.config.leaseTtlSeconds, { autoKeepAlive: true });
     lease.on("lost", (e) => this.#depose(`lease lost: ${e.message}`));
+    // The client declares a lease lost only after 2 x TTL without an answer; etcd may expire it after 1 x TTL,
+    // counted from when the last renewal that etcd answered was sent. So: deposed once TTL has passed since then.
+    let firedAt = Date.now();
+    let renewedFrom = Date.now();
+    lease.on("keepaliveFired", () => (firedAt = Date.now()));
+    lease.on("keepaliveSucceeded", () => (renewedFrom = firedAt));
+    clearInterval(this.#leaseWatch);
+    this.#leaseWatch = setInterval(() => {
+      if (this.#token !== undefined && Date.now() - renewedFrom > this.config.leaseTtlSeconds * 1000 - 250) {
+        this.#depose(`no lease renewal answered for ${Date.now() - renewedFrom} ms (TTL ${this.config.leaseTtlSeconds} s): the lease may have expired`);
+      }
+    }, 200);
+    this.#leaseWatch.unref();
     await lease.grant();
+    renewedFrom = Date.now();
     const me = { name: this.name, host: os.hostname(), pid: process.pid, joinedAt: Date.now() };
     await lease.put(this.keys.replica(this.name)).value(JSON.stringify(me));
     return lease;
@@ -201,6 +216,7 @@ export class Replica {
   /** Steps down (graceful stop): revoking the lease deletes the leadership key, so a standby takes over at once. */
   async close(): Promise<void> {
     this.#closed = true;
+    clearInterval(this.#leaseWatch);
     if (this.#token !== undefined) this.#depose("stopping");
     else await this.#lease?.revoke().catch(() => undefined);
     this.client.close();
