@@ -90,7 +90,10 @@ describe("watchdog replicas on the lab with a real etcd", function () {
   });
 
   // A failed case must not leave its server down for the next one (2 of 3 down is a hold, by design).
-  afterEach(async () => {
+  afterEach(async function () {
+    if (this.currentTest?.state === "failed") {
+      for (const p of new Set(procs.procs.map((x) => x.logFile))) process.stderr.write(`--- ${p} ---\n${fs.existsSync(p) ? fs.readFileSync(p, "utf8").split("\n").filter((l) => !/heartbeat-|server-degraded|server-healthy/.test(l)).slice(-50).join("\n") : ""}\n`);
+    }
     for (const s of [...crashed]) await powerBack(s).catch(() => undefined);
   });
 

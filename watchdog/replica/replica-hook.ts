@@ -71,7 +71,9 @@ export class ReplicaHook {
     }
     this.replica.commit(json, world).then(
       () => {
-        if (actions.length && this.replica.leading) run(actions);
+        // Last check on this side (the fence runs here, not behind the server-side guard): leading, lease unexpired.
+        if (actions.length && this.replica.leading && this.replica.leaseFresh()) run(actions);
+        else if (actions.length) log.warn({ event: "actions-dropped", loud: true, actions: actions.length }, "not executed: leadership or lease no longer certain");
       },
       (e: Error) => {
         if (actions.length) log.warn({ event: "actions-dropped", loud: true, actions: actions.length, err: e.message }, `not executed (${actions.map((a) => a.kind).join(", ")}): ${e.message}`);

@@ -50,6 +50,7 @@ export class Replica {
   #closed = false;
   #leaderlessSince?: number;
   #leaseWatch?: NodeJS.Timeout;
+  #renewedFrom = 0;
   #lastLeaderRev?: string;
 
   constructor(readonly config: EtcdConfig, readonly log: ReplicaLog, readonly pollMs: number) {
@@ -61,6 +62,10 @@ export class Replica {
   get token(): string | undefined {
     return this.#token;
   }
+  /** Our lease cannot have expired yet (a renewal etcd answered was sent less than a TTL ago, minus a margin). */
+  leaseFresh(): boolean {
+    return Date.now() - this.#renewedFrom <= this.config.leaseTtlSeconds * 1000 - 250;
+  }
   get leading(): boolean {
     return this.#token !== undefined;
   }
@@ -68,22 +73,25 @@ export class Replica {
   /** A fresh lease and replica entry (after a deposition the old lease is gone or revoked). */
   async #join(): Promise<Lease> {
     const lease = this.client.lease(this.config.leaseTtlSeconds, { autoKeepAlive: true });
-    lease.on("lost", (e) => this.#depose(`lease lost: ${e.message}`));
+    lease.on("lost", (e) => {
+      if (this.#lease === lease) this.#lease = undefined; // a standby too: campaign with a fresh lease next time
+      this.#depose(`lease lost: ${e.message}`);
+    });
     // The client declares a lease lost only after 2 x TTL without an answer; etcd may expire it after 1 x TTL,
     // counted from when the last renewal that etcd answered was sent. So: deposed once TTL has passed since then.
     let firedAt = Date.now();
-    let renewedFrom = Date.now();
+    this.#renewedFrom = Date.now();
     lease.on("keepaliveFired", () => (firedAt = Date.now()));
-    lease.on("keepaliveSucceeded", () => (renewedFrom = firedAt));
+    lease.on("keepaliveSucceeded", () => (this.#renewedFrom = firedAt));
     clearInterval(this.#leaseWatch);
     this.#leaseWatch = setInterval(() => {
-      if (this.#token !== undefined && Date.now() - renewedFrom > this.config.leaseTtlSeconds * 1000 - 250) {
-        this.#depose(`no lease renewal answered for ${Date.now() - renewedFrom} ms (TTL ${this.config.leaseTtlSeconds} s): the lease may have expired`);
+      if (this.#token !== undefined && !this.leaseFresh()) {
+        this.#depose(`no lease renewal answered for ${Date.now() - this.#renewedFrom} ms (TTL ${this.config.leaseTtlSeconds} s): the lease may have expired`);
       }
     }, 200);
     this.#leaseWatch.unref();
     await lease.grant();
-    renewedFrom = Date.now();
+    this.#renewedFrom = Date.now();
     const me = { name: this.name, host: os.hostname(), pid: process.pid, joinedAt: Date.now() };
     await lease.put(this.keys.replica(this.name)).value(JSON.stringify(me));
     return lease;
@@ -117,7 +125,10 @@ export class Replica {
       } catch (e) {
         this.#noteLeaderless();
         this.log.warn({ event: "campaign-failed", replica: this.name, err: (e as Error).message }, `cannot campaign (etcd): ${(e as Error).message}`);
-        if (this.#lease && (e as Error).name === "EtcdLeaseInvalidError") this.#lease = undefined;
+        // The lease may be gone with the error (etcd unreachable past its TTL): join again with a fresh one.
+        const old = this.#lease;
+        this.#lease = undefined;
+        old?.revoke().catch(() => old.release());
       }
       await this.#waitForVacancy();
     }
