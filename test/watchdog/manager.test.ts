@@ -290,6 +290,31 @@ describe("manager: an answer sent before an action ended cannot refute it", () =
   });
 });
 
+describe("manager: a command with no answer may still run until its deadline", () => {
+  it("a listing without the guest clears a server only once the command has certainly ended; one with it settles at once", () => {
+    let s = toFailed();
+    s = step(s, [{ kind: "fence-result", server: "s2", outcome: "off" }], 3100).state;
+    // The connection dropped 200 ms after sending; the command's deadline is 3100 + 5000.
+    s = step(s, [{ kind: "start-result", guest: "vm2", server: "s3", outcome: "unknown", sentAt: 3100, answeredAt: 3300, mayRunUntil: 8100 }], 3300).state;
+    let r = step(s, [{ ...up("s3"), sentAt: 3400, answeredAt: 3450 }], 3500);
+    expect(r.state.guests.vm2.status).to.deep.include({ state: "in-doubt", servers: ["s3"] });
+    expect(r.actions.filter((a) => a.kind === "start")).to.deep.equal([]);
+    // xend finished the create after its client gave up: seen, settled, never started twice.
+    const seen = step(r.state, [{ ...up("s3", ["vm2"]), sentAt: 4000, answeredAt: 4050 }], 4100);
+    expect(seen.state.guests.vm2.status).to.include({ state: "running", server: "s3" });
+    // Had it not: only a listing sent after the deadline clears s3.
+    r = step(r.state, [{ ...up("s3"), sentAt: 8200, answeredAt: 8250 }], 8300);
+    expect(r.log.map(renderLogLine).join("\n")).to.match(/guest-start-failed server=s3 guest=vm2: start on s3 had no answer/);
+    expect(r.actions).to.deep.equal([{ kind: "start", guest: "vm2", server: "s3" }]);
+  });
+  it("after a restart, a start the old process sent is cleared by absence only after its deadline", () => {
+    let s = toFailed();
+    s = step(s, [{ kind: "fence-result", server: "s2", outcome: "off" }], 3100).state;
+    const r = restoreState(serializeState(s), 3500, 5000);
+    expect(r.guests.vm2.status).to.deep.include({ state: "in-doubt", after: 3500, absentAfter: 8100 });
+  });
+});
+
 describe("manager: degraded is not failed (case 8)", () => {
   it("a server whose SSH answers while xm fails is degraded, loud, never fenced, and its guests stay put", () => {
     let s = createManagerState(pool, [vm], 0);

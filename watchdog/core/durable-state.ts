@@ -24,12 +24,14 @@ export function serializeState(state: ManagerState): string {
 
 /**
  * Parses a saved state at time `now`. Answers to commands in flight died with the old process: each such guest is
- * in doubt on every server the command concerned, settled by the first listing of each sent from now on (one
- * heartbeat, not a timeout); a start that turns out never to have happened is given back to the restart budget.
+ * in doubt on every server the command concerned. A listing sent from now on that shows it settles it at once
+ * (one heartbeat); one that does not show it counts only once the command has certainly ended (issued +
+ * `commandDeadlineMs`: xend may finish a create after its client died). A start that turns out never to have
+ * happened is given back to the restart budget.
  * A power fence in flight is issued again (powering off twice is harmless). Listings taken by the old process are
  * kept only as history: the duplicate evidence starts afresh.
  */
-export function restoreState(json: string, now: number): ManagerState {
+export function restoreState(json: string, now: number, commandDeadlineMs = 0): ManagerState {
   const parsed = Envelope.safeParse(JSON.parse(json));
   if (!parsed.success) {
     throw new Error(`durable state is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
@@ -39,12 +41,12 @@ export function restoreState(json: string, now: number): ManagerState {
     const st = e.status;
     const attemptAt = e.attempts[e.attempts.length - 1];
     if (st.state === "starting") {
-      e.status = { state: "in-doubt", command: "start", servers: [st.server], target: st.server, outcome: "unknown", after: now, since: now, detail: "the watchdog restarted before the answer", attemptAt };
+      e.status = { state: "in-doubt", command: "start", servers: [st.server], target: st.server, outcome: "unknown", after: now, absentAfter: Math.max(now, st.since + commandDeadlineMs), since: now, detail: "the watchdog restarted before the answer", attemptAt };
     } else if (st.state === "migrating") {
-      e.status = { state: "in-doubt", command: "migrate", servers: [st.from, st.to], target: st.to, outcome: "unknown", after: now, since: now, detail: "the watchdog restarted before the answer", attemptAt };
+      e.status = { state: "in-doubt", command: "migrate", servers: [st.from, st.to], target: st.to, outcome: "unknown", after: now, absentAfter: Math.max(now, st.since + commandDeadlineMs), since: now, detail: "the watchdog restarted before the answer", attemptAt };
     } else if (st.state === "stopping" && st.outcome === undefined) {
       st.outcome = "unknown";
-      st.after = now;
+      st.after = Math.max(now, st.since + commandDeadlineMs);
     }
     e.sightings = {};
     delete e.duplicateOn;

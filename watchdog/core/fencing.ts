@@ -39,7 +39,7 @@ export function fenced(c: StepContext, server: ServerName, reason: string): void
     if (status.state === "migrating") {
       // The other end may hold it: in doubt there until a listing sent from now on says.
       const other = status.from === server ? status.to : status.from;
-      e.status = { state: "in-doubt", command: "migrate", servers: [other], target: status.to, outcome: "unknown", after: c.now, since: c.now, detail: `${server} fenced mid-migration` };
+      e.status = { state: "in-doubt", command: "migrate", servers: [other], target: status.to, outcome: "unknown", after: c.now, absentAfter: c.now, since: c.now, detail: `${server} fenced mid-migration` };
       c.listNow(other);
       continue;
     }

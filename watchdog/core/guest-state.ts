@@ -40,8 +40,13 @@ export interface InDoubt {
   /** Where the command meant it to end up. */
   target: ServerName;
   outcome: CommandOutcome;
-  /** Only listings sent at or after this can settle it: the command had ended by then. */
+  /** Only listings sent at or after this can show where it is: the command had answered by then. */
   after: number;
+  /**
+   * A listing without it clears a server only if sent at or after this: the command had certainly ended (for an
+   * unanswered command, its deadline; xend may still be creating the domain after the client gave up).
+   */
+  absentAfter: number;
   since: number;
   detail?: string;
   /** The restart-budget entry of this command: given back if the command turns out never to have happened. */

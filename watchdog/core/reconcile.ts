@@ -17,7 +17,7 @@ export function startResult(c: StepContext, o: Result<"start-result">): void {
   if (o.outcome !== "ok") {
     c.say("guest-start-unsettled", `start on ${o.server} ${describe(o.outcome, o.detail)}: asking ${o.server} whether it runs it`, { guest: o.guest, server: o.server }, o.outcome === "unknown");
   }
-  e.status = doubt("start", [o.server], o.server, o.outcome, o.answeredAt, c.now, o.detail, e.attempts[e.attempts.length - 1]);
+  e.status = doubt("start", [o.server], o.server, o.outcome, o.answeredAt, Math.max(o.answeredAt, o.mayRunUntil ?? 0), c.now, o.detail, e.attempts[e.attempts.length - 1]);
   c.listNow(o.server);
 }
 
@@ -27,7 +27,7 @@ export function migrateResult(c: StepContext, o: Result<"migrate-result">): void
   if (o.outcome !== "ok") {
     c.say("guest-migrate-unsettled", `live migration ${o.from} -> ${o.to} ${describe(o.outcome, o.detail)}: asking both where it is`, { guest: o.guest, server: o.from }, o.outcome === "unknown");
   }
-  e.status = doubt("migrate", [o.from, o.to], o.to, o.outcome, o.answeredAt, c.now, o.detail, e.attempts[e.attempts.length - 1]);
+  e.status = doubt("migrate", [o.from, o.to], o.to, o.outcome, o.answeredAt, Math.max(o.answeredAt, o.mayRunUntil ?? 0), c.now, o.detail, e.attempts[e.attempts.length - 1]);
   c.listNow(o.to);
   c.listNow(o.from);
 }
@@ -38,7 +38,7 @@ export function stopResult(c: StepContext, o: Result<"stop-result">): void {
   if (o.outcome === "failed") {
     c.say("guest-stop-failed", `shutdown on ${o.server} failed${o.detail ? `: ${o.detail}` : ""}`, { guest: o.guest, server: o.server }, true);
   }
-  e.status = { ...e.status, outcome: o.outcome, after: o.answeredAt };
+  e.status = { ...e.status, outcome: o.outcome, after: Math.max(o.answeredAt, o.mayRunUntil ?? 0) };
   c.listNow(o.server);
 }
 
@@ -47,8 +47,8 @@ function describe(outcome: CommandOutcome, detail?: string): string {
   return `failed${detail ? `: ${detail}` : ""}`;
 }
 
-function doubt(command: InDoubt["command"], servers: ServerName[], target: ServerName, outcome: CommandOutcome, after: number, now: number, detail?: string, attemptAt?: number): InDoubt {
-  const d: InDoubt = { state: "in-doubt", command, servers, target, outcome, after, since: now };
+function doubt(command: InDoubt["command"], servers: ServerName[], target: ServerName, outcome: CommandOutcome, after: number, absentAfter: number, now: number, detail?: string, attemptAt?: number): InDoubt {
+  const d: InDoubt = { state: "in-doubt", command, servers, target, outcome, after, absentAfter, since: now };
   if (detail !== undefined) d.detail = detail;
   if (attemptAt !== undefined) d.attemptAt = attemptAt;
   return d;
@@ -133,7 +133,7 @@ function notSeen(c: StepContext, name: GuestName, e: GuestEntry, server: ServerN
     // Its server answers and does not run it: it runs nowhere, so it may be started.
     c.say("guest-lost", `${server} answers but no longer runs it: restarting it`, { guest: name, server });
     e.status = { state: "powered-off", since: c.now, announced: false, reason: `${server} lost it` };
-  } else if (st.state === "in-doubt" && st.servers.includes(server) && sentAt >= st.after) {
+  } else if (st.state === "in-doubt" && st.servers.includes(server) && sentAt >= st.absentAfter) {
     st.servers = st.servers.filter((s) => s !== server);
     if (st.servers.length === 0) settledNowhere(c, name, e, st, `not listed by ${server} (listing sent after the command ended)`);
   } else if (st.state === "stopping" && st.server === server && st.outcome !== undefined && st.after !== undefined && sentAt >= st.after) {

@@ -45,12 +45,16 @@ export type CommandOutcome = "ok" | "failed" | "unknown";
 export type FenceOutcome = "off" | "failed" | "timeout";
 export type PlannedOp = "shutdown" | "restart" | "remove";
 
+/**
+ * A command's answer. `mayRunUntil`: for an unknown outcome, the time by which the command has certainly ended
+ * (it was sent with a deadline the server side keeps); until then a listing without the guest proves nothing.
+ */
 export type Observation =
   | PollObservation
   | ({ kind: "fence-result"; server: ServerName; outcome: FenceOutcome; detail?: string } & Timed)
-  | ({ kind: "start-result"; guest: GuestName; server: ServerName; outcome: CommandOutcome; detail?: string } & Timed)
-  | ({ kind: "migrate-result"; guest: GuestName; from: ServerName; to: ServerName; outcome: CommandOutcome; detail?: string } & Timed)
-  | ({ kind: "stop-result"; guest: GuestName; server: ServerName; outcome: CommandOutcome; detail?: string } & Timed)
+  | ({ kind: "start-result"; guest: GuestName; server: ServerName; outcome: CommandOutcome; detail?: string; mayRunUntil?: number } & Timed)
+  | ({ kind: "migrate-result"; guest: GuestName; from: ServerName; to: ServerName; outcome: CommandOutcome; detail?: string; mayRunUntil?: number } & Timed)
+  | ({ kind: "stop-result"; guest: GuestName; server: ServerName; outcome: CommandOutcome; detail?: string; mayRunUntil?: number } & Timed)
   // An administrator asks (through ovm-ha or the provider) to restart, shut down or remove a server.
   | { kind: "request"; op: PlannedOp; server: ServerName }
   // The HA records changed on shared storage.

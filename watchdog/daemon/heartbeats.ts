@@ -34,6 +34,8 @@ export class Heartbeats {
   #pollInFlight = new Set<string>();
   /** Extra listings in flight, apart from the heartbeat's. */
   #extraInFlight = new Set<string>();
+  /** Asked for while one was in flight: that one was sent too early for the newer answer; send another after it. */
+  #extraAgain = new Set<string>();
   #missStreak = new Map<string, number>();
 
   constructor(private readonly d: HeartbeatDeps) {}
@@ -123,6 +125,7 @@ export class Heartbeats {
       )
       .finally(() => {
         inFlight.delete(s.name);
+        if (!heartbeat && this.#extraAgain.delete(s.name)) this.#startListing(s, false, Date.now(), false);
         this.d.wake(); // late evidence: decide on it now
       });
     this.d.track(p);
@@ -133,7 +136,11 @@ export class Heartbeats {
   extra(s: PoolServer | undefined): void {
     const server = s?.name ?? "";
     // A heartbeat listing in flight was sent before the command answered: it cannot settle it, so ask anew.
-    if (!s || !this.#baselines.has(server) || this.#extraInFlight.has(server)) return;
+    if (!s || !this.#baselines.has(server)) return;
+    if (this.#extraInFlight.has(server)) {
+      this.#extraAgain.add(server);
+      return;
+    }
     this.#startListing(s, false, Date.now(), false);
   }
 }

@@ -13,7 +13,7 @@ export function writeStateFile(file: string, json: string): void {
 }
 
 /** The saved state, restored (answers in flight marked lost), or undefined when there is none. */
-export function readStateFile(file: string): ManagerState | undefined {
+export function readStateFile(file: string, commandDeadlineMs = 0): ManagerState | undefined {
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
@@ -21,7 +21,7 @@ export function readStateFile(file: string): ManagerState | undefined {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw e;
   }
-  return restoreState(text, Date.now());
+  return restoreState(text, Date.now(), commandDeadlineMs);
 }
 
 export function writeStatusFile(file: string, status: WatchdogStatus): void {

@@ -124,7 +124,10 @@ export class Watchdog implements WatchdogEnvironment {
   /** Loads the state or the records, starts the metrics endpoint and the loop. Resolves once running. */
   async start(): Promise<void> {
     assertSecretFilesPrivate(secretFiles(this.config));
-    const saved = this.#replica ? await this.#replica.loadState() : readStateFile(this.config.stateFile);
+    // A command the previous process sent may still complete until its deadline (xend goes on without its client).
+    const c = this.config.commands;
+    const commandDeadlineMs = Math.max(c.startTimeoutMs, c.migrateTimeoutMs, c.stopTimeoutMs);
+    const saved = this.#replica ? await this.#replica.loadState(commandDeadlineMs) : readStateFile(this.config.stateFile, commandDeadlineMs);
     if (saved) {
       this.#state = saved;
       this.log.info({ event: "state-loaded", file: this.config.stateFile }, "resuming from the saved state");
@@ -434,7 +437,7 @@ export class Watchdog implements WatchdogEnvironment {
     p.finally(() => this.#inFlight.delete(p)).catch(() => undefined);
   }
 
-  #command(server: string, build: () => readonly string[], timeoutMs: number, result: (outcome: CommandOutcome, t: { sentAt: number; answeredAt: number }, detail?: string) => Observation): void {
+  #command(server: string, build: () => readonly string[], timeoutMs: number, result: (outcome: CommandOutcome, t: { sentAt: number; answeredAt: number; mayRunUntil?: number }, detail?: string) => Observation): void {
     let limit = this.#actionLimits.get(server);
     if (!limit) this.#actionLimits.set(server, (limit = pLimit(ACTIONS_PER_SERVER)));
     const p = limit(async () => {
@@ -447,8 +450,9 @@ export class Watchdog implements WatchdogEnvironment {
       } catch (e) {
         const detail = e instanceof RemoteCommandError ? (e.stderr.trim() || e.message).split("\n").slice(-2).join(" ") : (e as Error).message;
         const outcome = commandOutcome(e);
+        const t = { sentAt, answeredAt: Date.now(), ...(outcome === "unknown" ? { mayRunUntil: sentAt + timeoutMs } : {}) };
         this.log.warn({ event: "command-failed", server, command: argv.join(" "), err: detail, outcome, ms: Date.now() - sentAt }, `${server}: ${argv.join(" ")} ${outcome === "unknown" ? "got no answer (it may have run)" : "failed"}`);
-        this.#inbox.push(result(outcome, { sentAt, answeredAt: Date.now() }, detail));
+        this.#inbox.push(result(outcome, t, detail));
       }
       this.#wake?.(); // settle it now: the core asks for a listing right away
     });

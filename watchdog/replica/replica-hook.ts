@@ -28,9 +28,10 @@ export class ReplicaHook {
     }
   }
 
-  async loadState(): Promise<ManagerState | undefined> {
+  /** The last leader's state, restored as after a restart (its commands may complete until their deadline). */
+  async loadState(commandDeadlineMs: number): Promise<ManagerState | undefined> {
     const json = await this.replica.loadState();
-    return json === undefined ? undefined : restoreState(json, Date.now());
+    return json === undefined ? undefined : restoreState(json, Date.now(), commandDeadlineMs);
   }
 
   /**

@@ -200,7 +200,7 @@ function applyEvent(world: SimWorld, state: ManagerState, e: SimEvent): ManagerS
       // The process dies: only what it persisted survives, and answers on their way to it are lost.
       const lost = world.dropAnswersInFlight();
       world.note(`watchdog restarted from its durable state (${lost} answers in flight lost)`);
-      return restoreState(serializeState((world.lastState as ManagerState | undefined) ?? state), world.t);
+      return restoreState(serializeState((world.lastState as ManagerState | undefined) ?? state), world.t, world.opts.commandDeadlineMs);
     }
     case "start-fails":
       world.startFails.add(e.arg!);

@@ -237,10 +237,19 @@ export class SimWorld implements WatchdogEnvironment {
     const lost = s.loseAnswers > 0;
     if (lost) s.loseAnswers--;
     const slow = typeof s.xend === "number" ? s.xend : 0;
-    if (lost) {
-      const at = sentAt + this.opts.commandDeadlineMs;
-      this.deliver(answer("unknown", sentAt, at, "connection lost after the command was sent"), at);
+    const deadline = this.opts.commandDeadlineMs;
+    const unknown = (detail: string) => {
+      const at = sentAt + deadline;
+      // The environment bounds every command server-side: nothing it started happens after its deadline.
+      this.deliver({ ...answer("unknown", sentAt, at, detail), mayRunUntil: sentAt + deadline } as Observation, at);
+    };
+    if (ms + slow >= deadline) {
+      // xend too slow: the command is killed at its deadline, before it did anything.
+      unknown(`no answer within ${deadline} ms`);
+      this.later(deadline, abort);
+      return;
     }
+    if (lost) unknown("connection lost after the command was sent");
     this.later(ms + slow, () => {
       const r = s.xend === "down" ? (abort(), { ok: false, detail: "Error: Unable to connect to xend" }) : work();
       if (lost) return;
