@@ -20,9 +20,9 @@ describe("watchdog replicas: election and leadership-bound writes on a real etcd
   let etcd: EtcdCluster;
   const replicas: Replica[] = [];
   let prefix = "";
-  const cfg = (name: string) => EtcdConfigSchema.parse({ endpoints: etcd.endpoints, prefix, name, leaseTtlSeconds: 2 });
-  const replica = (name: string) => {
-    const r = new Replica(cfg(name), quiet, 500);
+  const cfg = (name: string, ttl = 2) => EtcdConfigSchema.parse({ endpoints: etcd.endpoints, prefix, name, leaseTtlSeconds: ttl });
+  const replica = (name: string, ttl = 2) => {
+    const r = new Replica(cfg(name, ttl), quiet, 500);
     replicas.push(r);
     return r;
   };
@@ -91,6 +91,36 @@ describe("watchdog replicas: election and leadership-bound writes on a real etcd
       expect(await b.loadState(), "the new leader's state stands").to.contain("mine");
     } finally {
       child.kill("SIGKILL");
+    }
+  });
+
+  it("`ovm-ha status` in etcd mode shows the leader, each replica with when it was last seen, and etcd's members", async () => {
+    // The default TTL here: a 2 s lease can lapse on this loaded machine while two CLIs start (a real, safe step-down).
+    const a = replica("status-a", 5);
+    await a.awaitLeadership();
+    replica("status-b", 5);
+    const b = replicas[replicas.length - 1];
+    void b.awaitLeadership();
+    await new Promise((r) => setTimeout(r, 1000));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovm-ha-status-"));
+    try {
+      const file = path.join(dir, "wd.json");
+      fs.writeFileSync(file, JSON.stringify({ pool: { addresses: ["127.0.0.1"] }, ssh: { agent: true, hostKeyFingerprints: { x: "SHA256:x" } }, stateFile: path.join(dir, "state.json"), etcd: { endpoints: etcd.endpoints, prefix, name: "cli" } }));
+      const cli = path.join(__dirname, "..", "..", "cli", "watchdog-command.js");
+      const text = spawnSync(process.execPath, [cli, "status", "--config", file], { encoding: "utf8" });
+      expect(text.status, text.stderr).to.equal(0);
+      expect(text.stdout).to.match(/etcd: quorum \(3\/3 members answer\)/);
+      expect(text.stdout).to.match(/leader: status-a \(pid \d+/);
+      expect(text.stdout).to.match(/standby status-b pid \d+ on .*, last seen \d+ s ago/);
+      const json = spawnSync(process.execPath, [cli, "status", "--config", file, "--json"], { encoding: "utf8" });
+      const doc = JSON.parse(json.stdout) as { replicas: { leader: { name: string; token: string }; replicas: { name: string; lastSeenAgoMs?: number }[]; etcd: { quorum: boolean } } };
+      expect(doc.replicas.leader?.name, json.stdout.slice(-600)).to.equal("status-a");
+      expect(doc.replicas.leader.token).to.equal(a.token);
+      expect(doc.replicas.replicas.map((r) => r.name).sort()).to.deep.equal(["status-a", "status-b"]);
+      expect(doc.replicas.replicas.every((r) => typeof r.lastSeenAgoMs === "number")).to.equal(true);
+      expect(doc.replicas.etcd.quorum).to.equal(true);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
