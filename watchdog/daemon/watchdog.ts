@@ -127,7 +127,7 @@ export class Watchdog implements WatchdogEnvironment {
     // A command the previous process sent may still complete until its deadline (xend goes on without its client).
     const c = this.config.commands;
     const commandDeadlineMs = Math.max(c.startTimeoutMs, c.migrateTimeoutMs, c.stopTimeoutMs);
-    const saved = this.#replica ? await this.#replica.loadState(commandDeadlineMs) : readStateFile(this.config.stateFile, commandDeadlineMs);
+    const saved = this.#replica ? await this.#replica.loadState(commandDeadlineMs, this.log) : readStateFile(this.config.stateFile, commandDeadlineMs);
     if (saved) {
       this.#state = saved;
       this.log.info({ event: "state-loaded", file: this.config.stateFile }, "resuming from the saved state");
@@ -154,7 +154,6 @@ export class Watchdog implements WatchdogEnvironment {
       this.#recordsHash = this.#snapshot!.recordsHash;
     }
     for (const p of this.#poolProblems) this.log.warn({ event: "fence-config", loud: true }, p);
-    if (this.#replica) await this.#replica.publishToken(this.#poolEndpoints(this.#state.pool), this.log);
     if (this.config.metrics) {
       this.metricsPort = await this.metrics.listen(this.config.metrics.port, this.config.metrics.host, () => this.status(), { statusToken: readStatusToken(this.config) });
       this.log.info({ event: "metrics-listening", port: this.metricsPort }, `metrics on http://${this.config.metrics.host}:${this.metricsPort}/metrics`);

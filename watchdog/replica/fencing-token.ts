@@ -16,6 +16,8 @@ import * as path from "path";
 export const GUARD_REFUSED = 75;
 
 const GUARD_SCRIPT = [
+  // A lost SSH connection must not end the guard before xm returns (the lock would go while xend works on).
+  "trap '' HUP",
   'f=$1; mine=$2; shift 2',
   // A failed redirection on `exec` ends the shell (status 2): test first (the file is never removed).
   '[ -f "$f" ] && [ -r "$f" ] || { echo "ovm-ha guard: no fencing token at $f: refused" >&2; exit 75; }',

@@ -7,6 +7,7 @@ import { restoreState } from "../core/durable-state";
 import type { ManagerState } from "../core/manager";
 import type { Action } from "../core/types";
 import type { WatchdogConfig } from "../daemon/config";
+import { endpointFor, seedEndpoints } from "../daemon/ssh-access";
 import { guardedCommand, publishTokenCommand, tokenFile } from "./fencing-token";
 import { NotLeaderError, type Replica, type ReplicaLog } from "./replica";
 
@@ -17,7 +18,7 @@ export class ReplicaHook {
   #json?: string;
   readonly file: string;
 
-  constructor(readonly replica: Replica, config: WatchdogConfig, readonly ssh: SshPool, registry: Registry) {
+  constructor(readonly replica: Replica, readonly config: WatchdogConfig, readonly ssh: SshPool, registry: Registry) {
     this.file = tokenFile(config.pool.clusterRoot);
     for (const m of replica.metrics.all()) {
       try {
@@ -28,10 +29,17 @@ export class ReplicaHook {
     }
   }
 
-  /** The last leader's state, restored as after a restart (its commands may complete until their deadline). */
-  async loadState(commandDeadlineMs: number): Promise<ManagerState | undefined> {
+  /**
+   * Records our fencing token on the shared storage, then loads the last leader's state. Once the token is recorded
+   * (under the exclusive lock), no guarded command of an older leader is still running or can start: so a command
+   * in flight is settled by a listing sent from now on, without waiting for the old command's deadline.
+   */
+  async loadState(_commandDeadlineMs: number, log: ReplicaLog): Promise<ManagerState | undefined> {
     const json = await this.replica.loadState();
-    return json === undefined ? undefined : restoreState(json, Date.now(), commandDeadlineMs);
+    const saved = json === undefined ? undefined : (JSON.parse(json) as { pool?: { servers?: { name: string; address: string; sshPort: number }[] } });
+    const servers = [...(saved?.pool?.servers ?? []).map((s) => endpointFor(this.config, { name: s.name, address: s.address, port: s.sshPort })), ...seedEndpoints(this.config)];
+    await this.publishToken(servers, log);
+    return json === undefined ? undefined : restoreState(json, Date.now(), 0);
   }
 
   /**
