@@ -2,7 +2,9 @@
 import { Command, InvalidArgumentError } from "commander";
 import { loadWatchdogConfig, statusFilePath } from "../watchdog/daemon/config";
 import { readStatusFile } from "../watchdog/daemon/state-file";
-import { Watchdog } from "../watchdog/daemon/watchdog";
+import { createLogger, Watchdog } from "../watchdog/daemon/watchdog";
+import { runReplica } from "../watchdog/replica/run-replica";
+import { readReplicasStatus, renderReplicasStatus } from "../watchdog/replica/replica-status";
 import { drainServer } from "../watchdog/drain";
 import { renderStatus } from "../watchdog/status";
 
@@ -18,6 +20,7 @@ export function watchdogCommand(): Command {
     .requiredOption("--config <file>", "watchdog config (JSON)")
     .action(async (o: { config: string }) => {
       const config = loadWatchdogConfig(o.config);
+      if (config.etcd) return runReplica(config, createLogger(config)); // replicas: watchdog/replica
       const wd = new Watchdog({ config });
       let stopping: Promise<void> | undefined;
       const stop = (sig: string) => {
@@ -40,10 +43,28 @@ export function statusCommand(): Command {
     .option("--events <n>", "last events shown", (v) => Number(v), 10)
     .action((o: { config: string; json?: boolean; events: number }) => {
       const config = loadWatchdogConfig(o.config);
+      if (config.etcd) return replicasStatus(config, o); // etcd mode: leader, replicas, etcd health first
       const status = readStatusFile(statusFilePath(config));
       if (o.json) process.stdout.write(JSON.stringify(status, null, 2) + "\n");
       else process.stdout.write(renderStatus(status, Date.now(), o.events));
     });
+}
+
+/** etcd mode: what etcd says (leader, replicas, members), then this machine's watchdog status if it has one. */
+async function replicasStatus(config: ReturnType<typeof loadWatchdogConfig>, o: { json?: boolean; events: number }): Promise<void> {
+  const replicas = await readReplicasStatus(config.etcd!);
+  let local: ReturnType<typeof readStatusFile> | undefined;
+  try {
+    local = readStatusFile(statusFilePath(config));
+  } catch {
+    local = undefined;
+  }
+  if (o.json) process.stdout.write(JSON.stringify({ replicas, watchdog: local ?? null }, null, 2) + "\n");
+  else {
+    process.stdout.write(renderReplicasStatus(replicas));
+    if (local) process.stdout.write(`\nthis machine's replica (last time it led):\n${renderStatus(local, Date.now(), o.events)}`);
+  }
+  if (!replicas.etcd.quorum || !replicas.leader) process.exitCode = 2;
 }
 
 export function drainCommand(): Command {

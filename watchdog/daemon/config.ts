@@ -5,6 +5,7 @@ import * as path from "path";
 import { z } from "zod";
 import { DEFAULT_TIMING, TimingSchema } from "../../ha/ha-record";
 import { secretFileProblem } from "./secret-files";
+import { EtcdConfigSchema, resolveEtcdPaths } from "../replica/etcd-config";
 
 const ms = (key: string, min: number) =>
   z
@@ -202,6 +203,8 @@ export const WatchdogConfigSchema = z
       })
       .strict()
       .default({ level: "info" }),
+    // Replicas: leader election and durable state in etcd (watchdog/replica). Absent: one watchdog, state file.
+    etcd: EtcdConfigSchema.optional(),
   })
   .strict();
 
@@ -226,6 +229,7 @@ export function parseWatchdogConfig(raw: unknown, baseDir = process.cwd()): Watc
   if (c.log.file) c.log.file = abs(c.log.file);
   for (const f of Object.values(c.fence)) f.passwordFile = abs(f.passwordFile);
   if (c.metrics?.statusTokenFile !== undefined) c.metrics.statusTokenFile = abs(c.metrics.statusTokenFile);
+  if (c.etcd) resolveEtcdPaths(c.etcd, baseDir);
   // Overrides must make a valid timing on top of the defaults (the record's own timing is checked on read).
   const t = TimingSchema.safeParse({ ...DEFAULT_TIMING, ...c.timing });
   if (!t.success) throw new ConfigError(`invalid watchdog config:\n  ${t.error.issues.map((i) => `timing.${i.path.join(".")}: ${i.message}`).join("\n  ")}`);

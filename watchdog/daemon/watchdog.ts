@@ -22,6 +22,8 @@ import { parseRecords, readRecordsCommand, type RecordSnapshot } from "./record-
 import { endpointFor, seedEndpoints, sshPoolFromConfig, writeRemoteFile } from "./ssh-access";
 import { readStateFile, writeStateFile, writeStatusFile } from "./state-file";
 import { assertSecretFilesPrivate, readStatusToken, secretFiles } from "./secret-files";
+import { ReplicaHook } from "../replica/replica-hook";
+import type { Replica } from "../replica/replica";
 
 export interface WatchdogOptions {
   config: WatchdogConfig;
@@ -31,6 +33,8 @@ export interface WatchdogOptions {
   onLog?: (line: LogLine) => void;
   /** Default true; tests turn process metrics off to keep registries small. */
   processMetrics?: boolean;
+  /** etcd mode: this replica leads (awaitLeadership resolved); state goes to etcd, commands through the guard. */
+  replica?: Replica;
 }
 
 /** Commands to one server at once besides its heartbeat (the SSH layer allows 8 channels per connection). */
@@ -75,6 +79,7 @@ export class Watchdog implements WatchdogEnvironment {
   #startedAt = Date.now();
   #onLog?: (line: LogLine) => void;
   metricsPort?: number;
+  readonly #replica?: ReplicaHook;
 
   constructor(opts: WatchdogOptions) {
     this.config = opts.config;
@@ -99,6 +104,7 @@ export class Watchdog implements WatchdogEnvironment {
       deadline: () => this.deadline,
       infoEveryRounds: opts.config.heartbeat.infoEveryRounds,
     });
+    if (opts.replica) this.#replica = new ReplicaHook(opts.replica, this.config, this.ssh, this.metrics.registry);
   }
 
   get state(): ManagerState | undefined {
@@ -121,7 +127,8 @@ export class Watchdog implements WatchdogEnvironment {
     // A command the previous process sent may still complete until its deadline (xend goes on without its client).
     const c = this.config.commands;
     // Each kind by its own deadline: a lost start is not held for the (much longer) migration deadline.
-    const saved = readStateFile(this.config.stateFile, { start: c.startTimeoutMs, migrate: c.migrateTimeoutMs, stop: c.stopTimeoutMs });
+    const deadlines = { start: c.startTimeoutMs, migrate: c.migrateTimeoutMs, stop: c.stopTimeoutMs };
+    const saved = this.#replica ? await this.#replica.loadState(Math.max(deadlines.start, deadlines.migrate, deadlines.stop), this.log) : readStateFile(this.config.stateFile, deadlines);
     if (saved) {
       this.#state = saved;
       this.log.info({ event: "state-loaded", file: this.config.stateFile }, "resuming from the saved state");
@@ -358,7 +365,8 @@ export class Watchdog implements WatchdogEnvironment {
   }
 
   persist(stateJson: string): void {
-    writeStateFile(this.config.stateFile, stateJson);
+    if (this.#replica) this.#replica.persist(stateJson);
+    else writeStateFile(this.config.stateFile, stateJson);
   }
 
   report(lines: LogLine[]): void {
@@ -374,6 +382,12 @@ export class Watchdog implements WatchdogEnvironment {
   }
 
   execute(actions: Action[]): void {
+    // etcd mode: only once the state (and our leadership) is confirmed in etcd; never if deposed meanwhile.
+    if (this.#replica) this.#replica.afterCommit(actions, (a) => this.#execute(a), this.log);
+    else this.#execute(actions);
+  }
+
+  #execute(actions: Action[]): void {
     for (const a of actions) {
       switch (a.kind) {
         case "fence":
@@ -427,7 +441,7 @@ export class Watchdog implements WatchdogEnvironment {
     let limit = this.#actionLimits.get(server);
     if (!limit) this.#actionLimits.set(server, (limit = pLimit(ACTIONS_PER_SERVER)));
     const p = limit(async () => {
-      const argv = build();
+      const argv = this.#replica ? this.#replica.guard(build()) : build();
       const sentAt = Date.now();
       try {
         await this.ssh.exec(this.#endpoint(this.#serverRecord(server)), argv, { timeoutMs });
