@@ -280,10 +280,9 @@ for (const INTERVAL of [1000, 500]) {
     };
     const childLines = () => fs.readFileSync(childLog(), "utf8").split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as { time: string; event?: string; guest?: string; server?: string; msg?: string });
 
-    // Settling a start that never happened takes until the start command's deadline (xend may finish a create after
-    // its client died, so absence proves nothing before it): asserted as such. Issue 8 asks for one heartbeat;
-    // that needs evidence of the create's progress on the server, not built yet.
-    it("case 6: watchdog killed right after issuing xm create: the restart settles the lost start by its deadline, once, budget intact", async () => {
+    // The restarted watchdog takes the next fencing token on the shared storage (watchdog/daemon/incarnation.ts):
+    // every xm command of the killed process has ended by then, so a listing settles what it left in flight.
+    it("case 6: watchdog killed right after issuing xm create: the restart settles the lost start by asking, budget intact", async () => {
       const V = "ovs3";
       const guests = (caseGuests = ["c6-a", "c6-b"]);
       await w.guestsOn(V, guests);
@@ -320,8 +319,7 @@ for (const INTERVAL of [1000, 500]) {
           expect(settled, `${g}: its lost start was settled`).to.not.equal(undefined);
           const ms = Date.parse(settled!.time) - resumedAt;
           say(`${g}: start in flight at the kill; settled by asking ${ms} ms after the restart (${settled!.event}: ${settled!.msg})`);
-          const startDeadline = w.wd?.config.commands.startTimeoutMs ?? 20000;
-          expect(ms, `${g}: settled by the start's deadline (${startDeadline} ms) plus two heartbeats`).to.be.below(startDeadline + 2 * INTERVAL);
+          expect(ms, `${g}: settled within a few heartbeats, not after the 30 s wait`).to.be.below(10000);
         }
         for (const g of guests) {
           const r = status()!.guests.find((x) => x.name === g)!;

@@ -8,7 +8,7 @@ import * as path from "path";
 import { EtcdCluster } from "../support/etcd-cluster";
 import { NotLeaderError, Replica } from "../../watchdog/replica/replica";
 import { EtcdConfigSchema } from "../../watchdog/replica/etcd-config";
-import { guardedCommand, publishTokenCommand, GUARD_REFUSED } from "../../watchdog/replica/fencing-token";
+import { guardedCommand, nextTokenCommand, publishTokenCommand, GUARD_REFUSED } from "../../watchdog/replica/fencing-token";
 import { probeEtcd } from "../../watchdog/replica/etcd-client";
 import { readReplicasStatus } from "../../watchdog/replica/replica-status";
 import { waitFor } from "../support/wait-for";
@@ -179,6 +179,24 @@ describe("fencing-token guard (sh + flock on a local file standing in for the sh
     expect(pub.status).to.equal(0);
     expect(fs.existsSync(marker), "the token was written only after the old command ended").to.equal(true);
     expect(Date.now() - t0).to.be.at.least(900);
+    child.kill();
+  });
+
+  it("a single watchdog's next token: one more than the recorded one, printed; taken only after a guarded command ends", () => {
+    const single = path.join(dir, "single", ".ovm-ha", "leader-token");
+    const first = run(nextTokenCommand(single));
+    expect([first.status, first.stdout.trim()], "no file yet: 1").to.deep.equal([0, "1"]);
+    expect(run(nextTokenCommand(single)).stdout.trim()).to.equal("2");
+    const marker = path.join(dir, "single-done");
+    const slow = guardedCommand(single, "2", ["sh", "-c", 'sleep 1; echo done > "$1"', "x", marker]);
+    const child = require("child_process").spawn(slow[0], slow.slice(1));
+    execFileSync("sleep", ["0.3"]);
+    const next = run(nextTokenCommand(single));
+    expect(next.stdout.trim()).to.equal("3");
+    expect(fs.existsSync(marker), "the old process's command had ended when the next token was taken").to.equal(true);
+    const stale = run(guardedCommand(single, "2", ["touch", path.join(dir, "single-stale")]));
+    expect(stale.status, "the previous process's token is refused").to.equal(GUARD_REFUSED);
+    expect(fs.existsSync(path.join(dir, "single-stale"))).to.equal(false);
     child.kill();
   });
 });

@@ -20,6 +20,8 @@ import { Heartbeats } from "./heartbeats";
 import { WatchdogMetrics } from "./metrics";
 import { parseRecords, readRecordsCommand, type RecordSnapshot } from "./record-reader";
 import { endpointFor, seedEndpoints, sshPoolFromConfig, writeRemoteFile } from "./ssh-access";
+import { takeIncarnation } from "./incarnation";
+import { guardedCommand, tokenFile } from "../replica/fencing-token";
 import { readStateFile, writeStateFile, writeStatusFile } from "./state-file";
 import { assertSecretFilesPrivate, readStatusToken, secretFiles } from "./secret-files";
 import { ReplicaHook } from "../replica/replica-hook";
@@ -42,6 +44,8 @@ const ACTIONS_PER_SERVER = 4;
 const EVENTS_KEPT = 50;
 /** How long SIGTERM waits for commands in flight before closing SSH (their answers are then lost, see core). */
 const STOP_WAIT_MS = 10000;
+/** How long a start waits to take its token (an earlier process's guarded command holds the lock until xm returns). */
+const INCARNATION_TIMEOUT_MS = 5000;
 
 export function createLogger(config: WatchdogConfig): pino.Logger {
   const dest = config.log.file ? pino.destination({ dest: config.log.file, mkdir: true, sync: false }) : pino.destination(1);
@@ -80,6 +84,8 @@ export class Watchdog implements WatchdogEnvironment {
   #onLog?: (line: LogLine) => void;
   metricsPort?: number;
   readonly #replica?: ReplicaHook;
+  /** Single mode: this process's fencing token (incarnation.ts); commands go through the guard with it. */
+  #token?: string;
 
   constructor(opts: WatchdogOptions) {
     this.config = opts.config;
@@ -128,7 +134,14 @@ export class Watchdog implements WatchdogEnvironment {
     const c = this.config.commands;
     // Each kind by its own deadline: a lost start is not held for the (much longer) migration deadline.
     const deadlines = { start: c.startTimeoutMs, migrate: c.migrateTimeoutMs, stop: c.stopTimeoutMs };
-    const saved = this.#replica ? await this.#replica.loadState(Math.max(deadlines.start, deadlines.migrate, deadlines.stop), this.log) : readStateFile(this.config.stateFile, deadlines);
+    let saved: ManagerState | undefined;
+    if (this.#replica) saved = await this.#replica.loadState(Math.max(deadlines.start, deadlines.migrate, deadlines.stop), this.log);
+    else {
+      // With our token taken, nothing an earlier process sent still runs: what it left in flight is settled by
+      // the first listings (deadline 0); without it, by the commands' deadlines.
+      this.#token = await takeIncarnation(this.ssh, seedEndpoints(this.config), tokenFile(this.config.pool.clusterRoot), INCARNATION_TIMEOUT_MS, this.log);
+      saved = readStateFile(this.config.stateFile, this.#token ? 0 : deadlines);
+    }
     if (saved) {
       this.#state = saved;
       this.log.info({ event: "state-loaded", file: this.config.stateFile }, "resuming from the saved state");
@@ -441,17 +454,18 @@ export class Watchdog implements WatchdogEnvironment {
     let limit = this.#actionLimits.get(server);
     if (!limit) this.#actionLimits.set(server, (limit = pLimit(ACTIONS_PER_SERVER)));
     const p = limit(async () => {
-      const argv = this.#replica ? this.#replica.guard(build()) : build();
+      const cmd = build();
+      const argv = this.#replica ? this.#replica.guard(cmd) : this.#token ? guardedCommand(tokenFile(this.config.pool.clusterRoot), this.#token, cmd) : cmd;
       const sentAt = Date.now();
       try {
         await this.ssh.exec(this.#endpoint(this.#serverRecord(server)), argv, { timeoutMs });
-        this.log.info({ event: "command-done", server, command: argv.join(" "), ms: Date.now() - sentAt }, `${server}: ${argv.join(" ")}`);
+        this.log.info({ event: "command-done", server, command: cmd.join(" "), ms: Date.now() - sentAt }, `${server}: ${cmd.join(" ")}`);
         this.#inbox.push(result("ok", { sentAt, answeredAt: Date.now() }));
       } catch (e) {
         const detail = e instanceof RemoteCommandError ? (e.stderr.trim() || e.message).split("\n").slice(-2).join(" ") : (e as Error).message;
         const outcome = commandOutcome(e);
         const t = { sentAt, answeredAt: Date.now(), ...(outcome === "unknown" ? { mayRunUntil: sentAt + timeoutMs } : {}) };
-        this.log.warn({ event: "command-failed", server, command: argv.join(" "), err: detail, outcome, ms: Date.now() - sentAt }, `${server}: ${argv.join(" ")} ${outcome === "unknown" ? "got no answer (it may have run)" : "failed"}`);
+        this.log.warn({ event: "command-failed", server, command: cmd.join(" "), err: detail, outcome, ms: Date.now() - sentAt }, `${server}: ${cmd.join(" ")} ${outcome === "unknown" ? "got no answer (it may have run)" : "failed"}`);
         this.#inbox.push(result(outcome, t, detail));
       }
       this.#wake?.(); // settle it now: the core asks for a listing right away

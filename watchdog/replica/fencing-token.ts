@@ -41,6 +41,18 @@ const PUBLISH_SCRIPT = [
   'printf "%s\\n" "$t" > "$f"',
 ].join("\n");
 
+// A single watchdog (no etcd) takes the next number at each start: the same lock, so the same guarantee.
+const NEXT_SCRIPT = [
+  'f=$1',
+  'mkdir -p "$(dirname "$f")" && touch "$f" || exit 1',
+  'exec 9<"$f" || exit 1',
+  'flock -x 9 || exit 1',
+  'cur=$(cat "$f")',
+  'case $cur in ""|*[!0-9]*) cur=0;; esac',
+  'next=$((cur + 1))',
+  'printf "%s\n" "$next" > "$f" && printf "%s\n" "$next"',
+].join("\n");
+
 export function tokenFile(clusterRoot: string): string {
   return path.posix.join(clusterRoot, ".ovm-ha", "leader-token");
 }
@@ -53,6 +65,11 @@ function checkToken(token: string): void {
 export function guardedCommand(file: string, token: string, command: readonly string[]): string[] {
   checkToken(token);
   return ["sh", "-c", GUARD_SCRIPT, "ovm-ha-guard", file, token, ...command];
+}
+
+/** argv that records the recorded token plus one as the newest, and prints it (waits for guarded commands running). */
+export function nextTokenCommand(file: string): string[] {
+  return ["sh", "-c", NEXT_SCRIPT, "ovm-ha-token", file];
 }
 
 /** argv that records `token` as the newest (refused, exit 75, when a newer one is already there). */
