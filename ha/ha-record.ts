@@ -2,6 +2,7 @@
 // Pool record: <cluster root>/.ovm-ha/pool.json. Guest record: <repo>/running_pool/<guest>/ha.json.
 // See HA-RECORD.md for the prose version; keep the two in step.
 import { z } from "zod";
+import { AgentTimingSchema, DEFAULT_AGENT_TIMING } from "./disk-heartbeat";
 
 export const HA_RECORD_SCHEMA_VERSION = 1;
 
@@ -19,20 +20,39 @@ const positiveMs = (what: string, min: number) =>
     .min(min, { error: `${what} must be at least ${min} ms` });
 
 /**
- * Why `lease` is refused: a lease fence means "the server reset itself because time passed", which is true only
- * if every server runs a self-fencing agent (a hardware watchdog armed while it holds its lease). ovm-ha ships no
- * such agent yet, so accepting `lease` would let the watchdog restart guests that may still be running.
+ * Why `lease` is refused: a lease fence would mean "the server reset itself because time passed" with nothing to
+ * prove it. `storage` is its safe form: a poison pill in the server's slot on the shared storage, read by the
+ * `ovm-ha agent` that feeds the server's watchdog device only while its disk heartbeat holds (disk-heartbeat.ts).
  */
 export const LEASE_REFUSED =
-  "fence.method 'lease' is not supported: it needs a self-fencing agent on every server, which ovm-ha does not ship yet; use 'power' (with a fence command in the watchdog's config) or 'none'";
+  "fence.method 'lease' is not supported: use 'storage' (a poison pill read by the ovm-ha agent on every server, which feeds a watchdog device), 'power' (with a fence command in the watchdog's config), 'levels' (power, then storage) or 'none'";
+
+const PowerFence = z.object({
+  method: z.literal("power"),
+  command: z.string({ error: "fence.command must be a string" }).optional(),
+});
+// A poison pill in the server's slot, then the message wait (disk-heartbeat.ts messageWaitMs).
+const StorageFence = z.object({ method: z.literal("storage") });
+const METHODS_ALLOWED = "fence.method must be one of 'power', 'storage', 'levels', 'none'";
 
 export const FenceMethodSchema = z.discriminatedUnion(
   "method",
   [
     // Power the server off out of band (IPMI, PDU, ...); the command comes from the real environment.
+    PowerFence,
+    StorageFence,
+    // Fencing levels, as Pacemaker's fencing topology: each level is tried in order until one succeeds.
     z.object({
-      method: z.literal("power"),
-      command: z.string({ error: "fence.command must be a string" }).optional(),
+      method: z.literal("levels"),
+      levels: z
+        .array(z.discriminatedUnion("method", [PowerFence, StorageFence], {
+          error: "fence.levels[] entries must be {method: 'power'} or {method: 'storage'}",
+        }), { error: "fence.levels must be a list" })
+        .min(1, { error: "fence.levels must list at least one level" })
+        .max(2, { error: "fence.levels lists at most two levels (power, storage)" })
+        .refine((l) => new Set(l.map((x) => x.method)).size === l.length, {
+          error: "fence.levels must not list a method twice",
+        }),
     }),
     // No way to know the server is off: its guests are never started elsewhere while it is unreachable.
     z.object({ method: z.literal("none") }),
@@ -40,11 +60,19 @@ export const FenceMethodSchema = z.discriminatedUnion(
   {
     error: (iss) => {
       const m = iss.input !== null && typeof iss.input === "object" ? (iss.input as { method?: unknown }).method : undefined;
-      return m === "lease" ? LEASE_REFUSED : "fence.method must be one of 'power', 'none'";
+      return m === "lease" ? LEASE_REFUSED : METHODS_ALLOWED;
     },
   },
 );
 export type FenceMethod = z.infer<typeof FenceMethodSchema>;
+export type FenceLevel = "power" | "storage";
+
+/** The levels a fence method tries, in order: [] for none. */
+export function fenceLevels(f: FenceMethod): FenceLevel[] {
+  if (f.method === "none") return [];
+  if (f.method === "levels") return f.levels.map((l) => l.method);
+  return [f.method];
+}
 
 export const PoolServerSchema = z.object({
   name: name("server name"),
@@ -70,6 +98,7 @@ export const DEFAULT_TIMING = {
   restartBudget: { max: 3, windowMs: 600000 },
   fenceTimeoutMs: 5000,
   fenceRetryMs: 5000,
+  agent: { ...DEFAULT_AGENT_TIMING },
 };
 
 export const TimingSchema = z
@@ -97,8 +126,10 @@ export const TimingSchema = z
     leaseMs: positiveMs("timing.leaseMs", 1000).optional(),
     fenceTimeoutMs: positiveMs("timing.fenceTimeoutMs", 100).default(5000),
     fenceRetryMs: positiveMs("timing.fenceRetryMs", 100).default(5000),
+    // The ovm-ha agent's disk heartbeat (used by the storage fence and as a second channel of evidence).
+    agent: AgentTimingSchema.default(() => ({ ...DEFAULT_AGENT_TIMING })),
   })
-  .default(() => ({ ...DEFAULT_TIMING, restartBudget: { ...DEFAULT_TIMING.restartBudget } }));
+  .default(() => ({ ...DEFAULT_TIMING, restartBudget: { ...DEFAULT_TIMING.restartBudget }, agent: { ...DEFAULT_AGENT_TIMING } }));
 export type Timing = z.infer<typeof TimingSchema>;
 
 export const PoolRecordSchema = z
