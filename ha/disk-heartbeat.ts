@@ -83,9 +83,11 @@ export const SlotSchema = z.object({
    * `starting`: checking the server against the pool record (seed 9.4). `ready`: cluster.conf and repositories
    * match the pool's record: a failover target. `mismatch`: they do not (see `reason`); not a target.
    * `self-fencing`: the agent's last write: it read a pill or lost its lease, destroyed its guests and stopped
-   * feeding the device.
+   * feeding the device. `stopped`: the agent was stopped cleanly and disarmed the device (magic close): from then
+   * on this slot proves nothing, so a storage fence of this server is impossible until an agent runs again.
+   * Every other state means "armed": the device resets the server unless the agent keeps renewing this slot.
    */
-  state: z.enum(["starting", "ready", "mismatch", "self-fencing"]),
+  state: z.enum(["starting", "ready", "mismatch", "self-fencing", "stopped"]),
   reason: z.string().optional(),
 });
 export type Slot = z.infer<typeof SlotSchema>;
@@ -108,6 +110,11 @@ export const PillSchema = z.object({
   writtenAt: z.number(),
 });
 export type Pill = z.infer<typeof PillSchema>;
+
+/** Whether the agent that wrote `slot` had the device armed (so a stale slot means the server resets itself). */
+export function slotArmed(slot: Slot): boolean {
+  return slot.state !== "stopped";
+}
 
 /** Whether an agent running in boot `bootId` must obey `pill`. */
 export function pillAppliesTo(pill: Pill, server: string, bootId: string): boolean {
