@@ -28,8 +28,13 @@ export function clusterChanges(olds: Record<string, unknown>, news: Record<strin
   return diffProperties(CLUSTER_DIFF, normalizeForDiff(clusterSchema, CLUSTER_DIFF, olds), normalizeForDiff(clusterSchema, CLUSTER_DIFF, news));
 }
 
-/** Pulumi diff for Cluster. Replacing deletes first: a server holds one cluster.conf and one o2cb cluster. */
+/**
+ * Pulumi diff for Cluster. A replace creates the new Cluster first: delete changes nothing on the servers (it only
+ * forgets), so deleting first would gain nothing and would make the engine replace the pool and every guest
+ * with it (a resource deleted first takes its dependents along), whereas the new Cluster on the same source
+ * keeps the same cluster root and the pool needs no change.
+ */
 export function diffCluster(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): DiffResult {
   const { updates, replaces } = clusterChanges(olds, news);
-  return { changes: updates.length + replaces.length > 0, replaces, deleteBeforeReplace: replaces.length > 0 };
+  return { changes: updates.length + replaces.length > 0, replaces, deleteBeforeReplace: false };
 }

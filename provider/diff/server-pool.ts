@@ -31,5 +31,7 @@ export function diffServerPool(_id: string, olds: Record<string, unknown>, news:
   // Read found the HA record, or a server's drain hook, different from what the inputs make: an update rewrites.
   if (olds?.recordInSync === false) updates.push("haRecord");
   if (Array.isArray(olds?.hookDrift) && olds.hookDrift.length > 0) updates.push("drainHook");
+  // Read found a member's repositories (files or mounts) unlike the master's: an update propagates again.
+  if (Array.isArray(olds?.repositoryDrift) && olds.repositoryDrift.length > 0) updates.push("repositories");
   return { changes: updates.length + replaces.length > 0, replaces, deleteBeforeReplace: replaces.length > 0 };
 }

@@ -12,6 +12,7 @@ import { evacuate, Move } from "./server-pool/evacuate";
 import { buildPoolRecord, poolRecordPath, readPoolRecord, renderPoolRecord, writePoolRecord } from "./server-pool/pool-record";
 import { endpointOf, KnownServer, poolServers } from "./server-pool/pool-servers";
 import { masterFiles, propagateTo } from "./server-pool/propagate";
+import { masterRepositoryFiles, readMemberRepositoryDrift } from "./server-pool/repository-drift";
 import { withRunStats } from "./server-pool/run-stats-file";
 import { probeServer, reasonOf } from "./server-pool/server-probe";
 import { HOOK_SCRIPT, hookInSync, installHook, removeHook } from "./server-pool/shutdown-hook";
@@ -70,6 +71,7 @@ function outputsOf(p: Inputs, facts: ServerFacts[], generation: number, complete
     complete,
     recordInSync: true,
     hookDrift: [],
+    repositoryDrift: [],
     unreachableServers: [],
     stateVersion: SERVER_POOL_STATE_VERSION,
   };
@@ -190,6 +192,13 @@ export async function update(id: string, olds: Bag, news: Bag): Promise<pulumi.d
     if (added.length === 0 && removed.length === 0) {
       // HA flag, timing or fencing: the record (the watchdog reloads it; no restart), and the drain hooks where
       // read found them changed (installHook writes only what differs).
+      // Members read found with repositories unlike the master's: propagated to again (files, then mounts).
+      const repoDrift = Array.isArray(olds.repositoryDrift) ? (olds.repositoryDrift as string[]) : [];
+      const repoTargets = newServers.filter((s) => s.name !== p.master.name && repoDrift.includes(s.name)).map(endpointOf);
+      if (repoTargets.length) {
+        const files = await masterRepositoryFiles(master);
+        await onEachServer("propagating the repositories", repoTargets, (m) => propagateTo(m, files, p.clusterRoot));
+      }
       const drift = Array.isArray(olds.hookDrift) ? (olds.hookDrift as string[]) : [];
       const hookTargets = newServers.filter((s) => drift.includes(s.name)).map(endpointOf);
       if (hookTargets.length) {
@@ -260,6 +269,9 @@ export async function read(id: string, props: Bag): Promise<pulumi.dynamic.ReadR
       })),
     );
     out.hookDrift = answering.filter((_, i) => !hooks[i]).map((s) => s.name);
+    // Each member's repositories against the master's (files and mounts): a member that differs is propagated to
+    // again by the next up. Not known (master or member not readable): not reported as drift.
+    out.repositoryDrift = await repositoryDriftOf(master, answering.filter((s) => s.name !== master.name));
     try {
       const { record } = await readPoolRecord(master, recordPath);
       if (!record) {
@@ -281,6 +293,23 @@ export async function read(id: string, props: Bag): Promise<pulumi.dynamic.ReadR
     const { __provider: _p, ...found } = out;
     return { id, props: out, inputs: pickInputs(found) };
   });
+}
+
+/** Members whose repositories differ from the master's (read), by name. */
+async function repositoryDriftOf(master: ServerEndpoint, members: ServerEndpoint[]): Promise<string[]> {
+  if (members.length === 0) return [];
+  let reference: Map<string, string>;
+  try {
+    reference = await masterRepositoryFiles(master);
+  } catch (e) {
+    if (isCredentialFailure(e)) throw e;
+    return [];
+  }
+  const drift = await Promise.all(members.map((m) => readMemberRepositoryDrift(m, reference).catch((e) => {
+    if (isCredentialFailure(e)) throw e;
+    return [] as string[];
+  })));
+  return members.filter((_, i) => drift[i].length > 0).map((m) => m.name);
 }
 
 export async function delete_(id: string, props: Bag): Promise<void> {

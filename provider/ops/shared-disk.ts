@@ -138,7 +138,7 @@ async function prepareVolume(inputs: KnownSharedDiskInputs, servers: ServerEndpo
     run.facts.volumeUuid = made.uuid;
     run.facts.volumeLabel = made.label ?? inputs.format.label;
   }
-  run.facts.devicePath = commonDevicePath(run.facts.devices, servers.map((s) => s.name));
+  run.facts.devicePath = commonDevicePath(run.facts.devices, servers.map((s) => s.name), run.facts.devicePath);
   // Every other server must see the very same volume on its device (proves the iSCSI disk mapping too).
   await onEachServer("checking the volume", servers.slice(1), async (s) => {
     const dev = run.facts.devices[s.name];

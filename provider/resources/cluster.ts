@@ -21,6 +21,12 @@ export interface ClusterArgs {
   servers: pulumi.Input<pulumi.Input<SharedDiskServerArgs>[]>;
   /** ovs-makerepo SOURCE: the OCFS2 device (e.g. a SharedDisk's devicePath) or the NFS export host:/path. */
   source: pulumi.Input<string>;
+  /**
+   * The SharedDisk that `source` comes from: pass `disk.id`. Recommended: it lets preview know that an in-place
+   * change of the disk keeps its device, so it does not show the Cluster (and the pool and guests after it) as
+   * replaced when up replaces nothing.
+   */
+  sourceDisk?: pulumi.Input<string>;
   /** Default "cluster root". */
   description?: pulumi.Input<string>;
   /** o2net port, default 7777. */

@@ -76,6 +76,12 @@ export const clusterSchema = z
     ),
     /** ovs-makerepo SOURCE: the OCFS2 device (ocfs2) or host:/path export (nfs), usually a SharedDisk output. */
     source: unknownOr(z.string({ error: "must be a string: a /dev/ path (ocfs2) or host:/path (nfs)" })),
+    /**
+     * The id of the SharedDisk that `source` comes from (pass `disk.id`). Never compared by diff: in preview it
+     * tells an in-place update of that disk (its id is known and the same) from a replace (unknown), so that the
+     * source the disk keeps is known in preview.
+     */
+    sourceDisk: unknownOr(z.string({ error: "must be a SharedDisk's id string (pass disk.id)" }).min(1, { error: "must be a SharedDisk's id (pass disk.id), not empty" })).optional(),
     description: unknownOr(
       z
         .string({ error: "must be a description string" })
@@ -145,7 +151,7 @@ function numberMap(value: unknown): Record<string, number> {
  * `olds` (the previous inputs) and any given in `news`. Unknown server names make the numbering unknown.
  */
 export function checkCluster(olds: Record<string, unknown>, news: Record<string, unknown>): CheckResult<ClusterInputs> {
-  const checked = checkWith(clusterSchema, news);
+  const checked = checkWith(clusterSchema, { ...news, ...(news && "source" in news ? { source: carriedSource(olds, news) } : {}) });
   if (checked.failures.length > 0) return checked;
   const inputs = checked.inputs as ClusterInputs;
   const servers = inputs.servers;
@@ -159,6 +165,20 @@ export function checkCluster(olds: Record<string, unknown>, news: Record<string,
   for (const [name, n] of Object.entries(numberMap(olds?.nodeNumbers))) if (!pinnedNumbers.has(n)) remembered[name] = n;
   const nodeNumbers = assignNodeNumbers({ ...remembered, ...pinned }, servers.map((s) => s.name as string));
   return { inputs: { ...inputs, nodeNumbers }, failures: [] };
+}
+
+/**
+ * The source while the SharedDisk it comes from is updated in place: in preview the disk's outputs are unknown,
+ * but an in-place update keeps its device (SharedDisk keeps `devicePath` and each server's device), so the source
+ * of the previous inputs stands when the disk is the same (`sourceDisk` known and equal) and so is the master
+ * (whose device it is). Otherwise, or outside preview (the source is known there), the source stays as given.
+ */
+export function carriedSource(olds: Record<string, unknown>, news: Record<string, unknown>): unknown {
+  const source = news?.source;
+  if (!isUnknown(source)) return source;
+  const known = (v: unknown) => typeof v === "string" && !isUnknown(v);
+  const same = (k: string) => known(news?.[k]) && olds?.[k] === news?.[k];
+  return same("sourceDisk") && same("master") && known(olds?.source) ? olds.source : source;
 }
 
 /** For create/update: validated, defaults and node numbers filled, no unknowns (throws ValidationError). */

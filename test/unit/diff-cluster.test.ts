@@ -32,7 +32,8 @@ describe("diff: Cluster", () => {
       const d = diffCluster("id", base(), news);
       expect(d.changes).to.equal(true);
       expect(d.replaces).to.deep.equal(replaces);
-      expect(d.deleteBeforeReplace).to.equal(replaces.length > 0);
+      // Delete only forgets: the new Cluster is created first, so the pool and guests are not taken along.
+      expect(d.deleteBeforeReplace).to.equal(false);
     });
   }
 
@@ -41,6 +42,11 @@ describe("diff: Cluster", () => {
     const news = checkCluster(olds, { kind: "ocfs2", master: "ovs2", source: "/dev/sdb1", servers: [servers[1], { name: "ovs3", address: "192.0.2.13" }] }).inputs as Record<string, any>;
     expect(news.nodeNumbers).to.deep.equal({ ovs2: 1, ovs3: 0 });
     expect(diffCluster("id", olds, news)).to.deep.equal({ changes: true, replaces: [], deleteBeforeReplace: false });
+  });
+
+  it("sourceDisk is never compared (a hint for preview only)", () => {
+    expect(diffCluster("id", { ...base(), sourceDisk: "san:/dev/sdb@/OVS/remote" }, { ...base(), sourceDisk: "other" }).changes).to.equal(false);
+    expect(diffCluster("id", base(), { ...base(), sourceDisk: UNKNOWN }).changes).to.equal(false);
   });
 
   it("unknowns: replace in name/source, update in servers and numbering", () => {

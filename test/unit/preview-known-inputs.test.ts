@@ -4,6 +4,8 @@
 import { expect } from "chai";
 import { UNKNOWN } from "../../provider/schemas/common";
 import { carriedClusterRoot, check } from "../../provider/ops/server-pool";
+import { carriedSource, checkCluster } from "../../provider/schemas/cluster";
+import { commonDevicePath } from "../../provider/ops/shared-disk/state";
 import { deleteInParallel } from "../engine/dependency-order";
 
 const pool = (over: Record<string, unknown> = {}) => ({
@@ -38,6 +40,38 @@ describe("preview: values a dependent takes are known from inputs", () => {
       ha: true,
       clusterRoot: "/OVS/0A1B",
     });
+  });
+});
+
+describe("preview: a Cluster's source from a SharedDisk updated in place", () => {
+  const cluster = (over: Record<string, unknown> = {}) => ({
+    kind: "ocfs2",
+    master: "ovs1",
+    servers: [{ name: "ovs1", address: "192.0.2.11" }],
+    source: "/dev/sdb1",
+    sourceDisk: "san:/dev/sdb@/OVS/remote",
+    ...over,
+  });
+  it("carries the source when the disk (its id) and the master are the same", () => {
+    expect(carriedSource(cluster(), cluster({ source: UNKNOWN }))).to.equal("/dev/sdb1");
+    const r = checkCluster(cluster(), cluster({ source: UNKNOWN }));
+    expect(r.failures).to.deep.equal([]);
+    expect((r.inputs as Record<string, unknown>).source).to.equal("/dev/sdb1");
+  });
+  it("does not carry it for a replaced disk (id unknown), another disk, another master, or without sourceDisk", () => {
+    expect(carriedSource(cluster(), cluster({ source: UNKNOWN, sourceDisk: UNKNOWN }))).to.equal(UNKNOWN);
+    expect(carriedSource(cluster(), cluster({ source: UNKNOWN, sourceDisk: "san:/dev/sdc@/OVS/remote" }))).to.equal(UNKNOWN);
+    expect(carriedSource(cluster(), cluster({ source: UNKNOWN, master: "ovs2" }))).to.equal(UNKNOWN);
+    expect(carriedSource(cluster({ sourceDisk: undefined }), cluster({ source: UNKNOWN, sourceDisk: undefined }))).to.equal(UNKNOWN);
+    expect(carriedSource({}, cluster({ source: UNKNOWN }))).to.equal(UNKNOWN);
+  });
+  it("a known source is never replaced by the old one", () => {
+    expect(carriedSource(cluster(), cluster({ source: "/dev/sdc1" }))).to.equal("/dev/sdc1");
+  });
+  it("the SharedDisk keeps its devicePath across in-place updates while a listed server has it", () => {
+    expect(commonDevicePath({ ovs1: "/dev/sdb1", ovs2: "/dev/sdc1" }, ["ovs1", "ovs2"])).to.equal("/dev/sdb1");
+    expect(commonDevicePath({ ovs1: "/dev/sdb1", ovs2: "/dev/sdc1" }, ["ovs2", "ovs1"], "/dev/sdb1")).to.equal("/dev/sdb1");
+    expect(commonDevicePath({ ovs2: "/dev/sdc1" }, ["ovs2"], "/dev/sdb1")).to.equal("/dev/sdc1");
   });
 });
 

@@ -84,10 +84,14 @@ export function factsOf(props: Record<string, unknown> | undefined): SharedDiskF
   };
 }
 
-/** Common device path: the same on every server, else the first listed server's. */
-export function commonDevicePath(devices: Record<string, string>, order: readonly string[]): string | undefined {
+/**
+ * The device path: the first listed server's, but the previous one while a listed server still has it, so that
+ * an in-place update (servers added, removed or reordered, a new mount point) never changes it: a Cluster's
+ * `source` takes it, and preview counts on it staying (schemas/cluster.ts carriedSource).
+ */
+export function commonDevicePath(devices: Record<string, string>, order: readonly string[], previous?: string): string | undefined {
   const paths = order.map((s) => devices[s]).filter((x): x is string => x !== undefined);
-  return paths[0];
+  return previous !== undefined && paths.includes(previous) ? previous : paths[0];
 }
 
 /** The resource id: what the disk is, and where it is mounted. */
