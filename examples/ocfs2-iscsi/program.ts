@@ -51,6 +51,8 @@ export function ocfs2IscsiPool() {
     servers,
     master: master.name,
     source: disk.devices.apply((d) => d[master.name] ?? ""),
+    // The disk it comes from: lets preview know that an in-place change of the disk keeps its device.
+    sourceDisk: disk.id,
     o2cb: { heartbeatThreshold: config.getNumber("o2cbHeartbeatThreshold") ?? 31 },
   });
 

@@ -48,6 +48,8 @@ export function ocfs2SanPool() {
     servers,
     master: master.name,
     source: disk.devicePath.apply((p) => p ?? ""),
+    // The disk it comes from: lets preview know that an in-place change of the disk keeps its device.
+    sourceDisk: disk.id,
     o2cb: { heartbeatThreshold: config.getNumber("o2cbHeartbeatThreshold") ?? 31 },
   });
 

@@ -12,7 +12,7 @@ import { isCredentialFailure } from "../ssh";
 import { PartialFailureError } from "../runtime/init-failed";
 import { endpointOf } from "./shared-disk/endpoint";
 import { knownServers, serverList } from "./shared-disk/state";
-import { ensureNodeFiles, ensureOnline, NodeFiles, observeNode } from "./cluster/o2cb-node";
+import { ensureNodeFiles, ensureOnline, NodeFiles, observeNode, otherOnlineCluster } from "./cluster/o2cb-node";
 import { ensureClusterRoot, observeClusterRoot } from "./cluster/cluster-root";
 
 type Bag = Record<string, unknown>;
@@ -51,6 +51,17 @@ async function converge(id: string, inputs: KnownClusterInputs, previous: Bag, i
   let changed = false;
   // Every server must accept us before any is changed (a refused key or a changed host key changes nothing).
   await connectAll(`Cluster ${inputs.name}`, servers);
+  // o2cb running another cluster (a new name) cannot take this one: refused before anything is written.
+  const running = await onEachServer("reading which o2cb cluster runs", servers, (s) => otherOnlineCluster(s, inputs.name));
+  const busy = servers.map((s, i) => ({ server: s.name, other: running[i] })).filter((b) => b.other !== undefined);
+  if (busy.length > 0) {
+    const others = [...new Set(busy.map((b) => b.other))].join(", ");
+    throw new Error(
+      `o2cb runs cluster ${others} on ${busy.map((b) => b.server).join(", ")}: cluster ${inputs.name} cannot be brought online while it runs, ` +
+        `so nothing was changed. Keep the name ${others}, or first stop the guests, unmount the OCFS2 volumes and run ` +
+        `service o2cb offline ${others} on those servers`,
+    );
+  }
   try {
     // Every node knows every node before any o2cb starts (ovs-cluster-configure keeps an existing cluster.conf).
     const wrote = await onEachServer("writing cluster.conf and /etc/sysconfig/o2cb", servers, (s) => ensureNodeFiles(s, files));

@@ -37,6 +37,19 @@ export async function ensureOnline(server: ServerEndpoint, cluster: string): Pro
   return true;
 }
 
+/**
+ * The cluster o2cb runs on the server when it is not `cluster`: the boot cluster of the server's current
+ * /etc/sysconfig/o2cb (the one ovs-cluster-configure or an earlier Cluster started), if it is online. o2cb runs one
+ * cluster at a time and takes another only offline (every OCFS2 volume unmounted), so a new name is refused
+ * before anything is written.
+ */
+export async function otherOnlineCluster(server: ServerEndpoint, cluster: string): Promise<string | undefined> {
+  const sys = await readFile(server, O2CB_SYSCONFIG);
+  const boot = /^O2CB_BOOTCLUSTER=(["']?)([^"'\n]*)\1\s*$/m.exec(sys ?? "")?.[2];
+  if (!boot || boot === cluster) return undefined;
+  return (await isOnline(server, boot)) ? boot : undefined;
+}
+
 export interface NodeObservation {
   filesCurrent: boolean;
   online: boolean;
