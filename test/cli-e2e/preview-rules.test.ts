@@ -67,17 +67,21 @@ const CASES: Case[] = [
     },
   },
   {
-    name: "SharedDisk adoptVolume (its own volume) with the Cluster renumbered (replace, same root) and Guest network",
+    name: "SharedDisk adoptVolume (its own volume) and Guest network: updates",
     change: async (s, ctx) => {
       s.san.extra = { ...s.san.extra, adoptVolume: (await ctx.outputs("san-disk")).volumeUuid };
-      s.cluster.nodeNumbers = { ovs1: 0, ovs2: 2, ovs3: 1 };
       s.guests[0].network = { bridge: "xenbr1" };
     },
-    expect: { "san-disk": "update", cluster: "replace", g1: "update" },
-    check: async (ctx) => {
-      expect(await ctx.sh("ovs3", "cat /etc/ocfs2/cluster.conf")).to.match(/number = 1\s+name = ovs3/);
-      expect(await vmCfg(ctx)).to.include("bridge=xenbr1");
-    },
+    expect: { "san-disk": "update", g1: "update" },
+    check: async (ctx) => expect(await vmCfg(ctx)).to.include("bridge=xenbr1"),
+  },
+  {
+    // Alone: a replaced resource is checked again without its old inputs, so a source carried across an update
+    // of the disk in the same run would be unknown again (README: what preview cannot know).
+    name: "Cluster nodeNumbers (a staying server renumbered): replace of the cluster alone (same source, same root)",
+    change: (s) => void (s.cluster.nodeNumbers = { ovs1: 0, ovs2: 2, ovs3: 1 }),
+    expect: { cluster: "replace" },
+    check: async (ctx) => expect(await ctx.sh("ovs3", "cat /etc/ocfs2/cluster.conf")).to.match(/number = 1\s+name = ovs3/),
   },
   {
     name: "SharedDisk servers reordered, ServerPool member leaves, Guest onCrash",
@@ -215,9 +219,15 @@ describe("preview is what up does: every diff rule through the Pulumi CLI on one
       const plan = ok(await stack.preview());
       const shown = stepsOf(plan);
       // What the case says, every other resource `same`; replace keys are the engine's own.
-      expect(Object.fromEntries(Object.entries(shown).map(([n, s]) => [n, s.replace(/[[{].*[\]}]$/, "")])), `preview:\n${plan.stdout}`).to.deep.equal(
-        Object.fromEntries(RESOURCES.map((n) => [n, c.expect[n] ?? "same"])),
-      );
+      try {
+        expect(Object.fromEntries(Object.entries(shown).map(([n, s]) => [n, s.replace(/[[{].*[\]}]$/, "")])), `preview:\n${plan.stdout}`).to.deep.equal(
+          Object.fromEntries(RESOURCES.map((n) => [n, c.expect[n] ?? "same"])),
+        );
+      } catch (e) {
+        // The failure stands; up applies the change anyway so that the next cases start from their own state.
+        await stack.up();
+        throw e;
+      }
       const up = ok(await stack.up());
       expect(stepsOf(up), `up did other steps than preview showed:\n${up.stdout}`).to.deep.equal(shown);
       // A guest not replaced keeps running where it ran (same domain), whatever else changed.
@@ -239,7 +249,8 @@ describe("preview is what up does: every diff rule through the Pulumi CLI on one
     });
     const up = await stack.up();
     expect(up.error, "up must refuse the new name").to.be.a("string");
-    expect(up.stdout).to.match(/o2cb runs cluster ocfs2 on ovs1, ovs2, ovs3: cluster ovmha2 cannot be brought online while it runs, so nothing was changed/);
+    const said = [up.error, up.stdout, up.stderr, ...up.diagnostics.map((d) => d.message)].join("\n");
+    expect(said).to.match(/o2cb runs cluster ocfs2 on ovs1, ovs2, ovs3: cluster ovmha2 cannot be brought online while it runs, so nothing was changed/);
     // Nothing changed: the files, the guest, the rest of the stack.
     expect(await ctx.sh("ovs2", "cat /etc/ocfs2/cluster.conf")).to.equal(confBefore);
     expect(await ctx.guestDomain()).to.equal(guestBefore);
