@@ -219,7 +219,10 @@ export async function update(id: string, olds: Bag, news: Bag): Promise<pulumi.d
       // Guests leave the servers first (a stranded guest fails here, before anything moved).
       const moves: Move[] = await evacuate(removed.map(endpointOf), newServers.map(endpointOf), { pool: p.name, repository: REPOSITORY, master });
       if (moves.length) done.push(`migrated ${moves.map((m) => `${m.guest} ${m.from}->${m.to}`).join(", ")}`);
-      const generation = await converge(p, added.map(endpointOf), clusterConf, done, dirs);
+      // Members read found with drifted repositories are propagated to again with the joiners (idempotent steps).
+      const drifted = Array.isArray(olds.repositoryDrift) ? (olds.repositoryDrift as string[]) : [];
+      const again = newServers.filter((s) => drifted.includes(s.name) && !added.some((a) => a.name === s.name));
+      const generation = await converge(p, [...added, ...again].map(endpointOf), clusterConf, done, dirs);
       if (removed.length) {
         await onEachServer("removing the planned-shutdown hook", removed.map(endpointOf), (s) => removeHook(s, dirs[s.name]));
         for (const s of removed) delete dirs[s.name];
