@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import * as lab from "../lab/lab";
 import * as power from "../lab/power";
+import { setHwWatchdogTimeout } from "../lab/hw-watchdog-control";
 import { parsePositiveInt, resolveDir } from "./main";
 
 export function labCommand(): Command {
@@ -12,8 +13,9 @@ export function labCommand(): Command {
     .requiredOption("--servers <n>", "number of servers", parsePositiveInt)
     .option("--memory <mb>", "memory of each server in MB", parsePositiveInt)
     .option("--lun-size <mb>", "size of each shared LUN in MB", parsePositiveInt)
-    .action(async (o: { dir: string; servers: number; memory?: number; lunSize?: number }) => {
-      const info = await lab.labUp({ dir: resolveDir(o.dir), servers: o.servers, memoryMb: o.memory, lunSizeMb: o.lunSize });
+    .option("--watchdog-timeout <ms>", "timeout of each server's hardware watchdog (/dev/watchdog), like softdog's soft_margin (default 4000)", parsePositiveInt)
+    .action(async (o: { dir: string; servers: number; memory?: number; lunSize?: number; watchdogTimeout?: number }) => {
+      const info = await lab.labUp({ dir: resolveDir(o.dir), servers: o.servers, memoryMb: o.memory, lunSizeMb: o.lunSize, watchdogTimeoutMs: o.watchdogTimeout });
       process.stdout.write(JSON.stringify(info, null, 2) + "\n");
     });
 
@@ -79,7 +81,13 @@ export function labCommand(): Command {
       power.setFenceLies(lab.loadLab(resolveDir(o.dir)), server, state === "on");
     });
 
-  dirOption(cmd.command("status").description("the watchdog's source address and each server's power, hang, partition and xend state"))
+  dirOption(cmd.command("watchdog-timeout <ms>").description("set the hardware watchdogs' timeout (applies from the next open of /dev/watchdog on each server)"))
+    .action(async (ms: string, o: { dir: string }) => {
+      const info = lab.loadLab(resolveDir(o.dir));
+      setHwWatchdogTimeout(info.dir, parsePositiveInt(ms));
+    });
+
+  dirOption(cmd.command("status").description("the watchdog's source address, each server's power, hang, partition and xend state, and its hardware watchdog (armed, resets)"))
     .action(async (o: { dir: string }) => {
       const info = lab.loadLab(resolveDir(o.dir));
       process.stdout.write(JSON.stringify(lab.labStatus(info), null, 2) + "\n");

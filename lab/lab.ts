@@ -11,6 +11,8 @@ import { LabInfo, LabLun, LabServer, layout } from "./layout";
 import { bootServer, killServer, prepareServer, PROJECT_ROOT, serverIsRunning, serverNamespacePid, waitForSsh } from "./server";
 import { allocateSlot, releaseSlot, slotAddress } from "./slots";
 import { SHUTDOWN_SCRIPT } from "./standins/manifest";
+import { HwWatchdogStatus, hwWatchdogStatus, setHwWatchdogTimeout, startHwWatchdog, stopHwWatchdog } from "./hw-watchdog-control";
+import { randomUUID } from "crypto";
 
 const execFileAsync = promisify(execFile);
 
@@ -22,6 +24,8 @@ export interface LabUpOptions {
   /** Size of each shared LUN image (sparse). */
   lunSizeMb?: number;
   bootTimeoutMs?: number;
+  /** Timeout of every server's hardware watchdog (/dev/watchdog), like softdog's soft_margin; default 4000 ms. */
+  watchdogTimeoutMs?: number;
 }
 
 export interface LoopRecord {
@@ -199,6 +203,8 @@ export async function labUp(opts: LabUpOptions): Promise<LabInfo> {
     await createLuns(info, luns);
     installFirewall(slot);
     fs.writeFileSync(layout.labJson(dir), JSON.stringify(info, null, 2) + "\n");
+    if (opts.watchdogTimeoutMs !== undefined) setHwWatchdogTimeout(dir, opts.watchdogTimeoutMs);
+    else fs.rmSync(path.join(dir, "hw-watchdog.json"), { force: true });
     await Promise.all(servers.map((s) => powerOn(info, s.name, opts.bootTimeoutMs)));
     return info;
   } catch (e) {
@@ -236,6 +242,10 @@ export async function powerOn(info: LabInfo, name: string, timeoutMs = 30000): P
   // A boot starts xend and a fresh sshd: no xend fault, no answers waiting to be lost.
   clearFaults(info.dir, server.name);
   writeState(info, server.name, { power: "on", hung: false, hangScope: undefined, xend: undefined });
+  // Each boot its own id (the server sees it at /proc/sys/kernel/random/boot_id, as on Linux).
+  fs.writeFileSync(layout.serverBootId(info.dir, server.name), randomUUID() + "\n");
+  // The watchdog chip's timer, on the host (stopped until the server opens /dev/watchdog).
+  startHwWatchdog(info, server.name);
   bootServer(info, server);
   await waitForSsh(server, timeoutMs, layout.serverLog(info.dir, server.name));
 }
@@ -243,8 +253,22 @@ export async function powerOn(info: LabInfo, name: string, timeoutMs = 30000): P
 /** `lab crash` and `lab power off`: every process of the server dies at once. */
 export async function crash(info: LabInfo, name: string): Promise<void> {
   const server = findServer(info, name);
+  await stopHwWatchdog(info, server.name);
   await killServer(info, server.name);
   writeState(info, server.name, { power: "off", hung: false, hangScope: undefined });
+}
+
+/**
+ * The hardware watchdog's reset (lab/hw-watchdog.ts calls it from the server's timer process): every process of the
+ * server ends at once, guests included, as in a crash; then the server boots again. The timer keeps running
+ * (it is the caller). `killed` runs once nothing of the server runs any more.
+ */
+export async function resetServer(info: LabInfo, name: string, killed?: () => void): Promise<void> {
+  const server = findServer(info, name);
+  await killServer(info, server.name);
+  writeState(info, server.name, { power: "off", hung: false, hangScope: undefined });
+  killed?.();
+  await powerOn(info, server.name);
 }
 
 /**
@@ -379,6 +403,8 @@ export function serverStates(info: LabInfo): Record<string, ServerRuntimeState> 
 }
 
 export interface LabStatus {
+  /** Each server's hardware watchdog: running (powered), armed, open, timeout, last keepalive, resets made. */
+  watchdogs?: Record<string, HwWatchdogStatus>;
   /** Source address for the watchdog's SSH connections (`localAddress`), so `partition --from` can single it out. */
   watchdogAddress?: string;
   clientAddresses?: string[];
@@ -387,6 +413,10 @@ export interface LabStatus {
 
 export function labStatus(info: LabInfo): LabStatus {
   const servers: LabStatus["servers"] = {};
-  for (const [name, st] of Object.entries(serverStates(info))) servers[name] = { ...st, loseAnswersLeft: loseAnswersLeft(info.dir, name) };
-  return { watchdogAddress: info.watchdogAddress, clientAddresses: info.clientAddresses, servers };
+  const watchdogs: Record<string, HwWatchdogStatus> = {};
+  for (const [name, st] of Object.entries(serverStates(info))) {
+    servers[name] = { ...st, loseAnswersLeft: loseAnswersLeft(info.dir, name) };
+    watchdogs[name] = hwWatchdogStatus(info.dir, name);
+  }
+  return { watchdogAddress: info.watchdogAddress, clientAddresses: info.clientAddresses, servers, watchdogs };
 }

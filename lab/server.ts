@@ -6,6 +6,7 @@ import * as path from "path";
 import { killCgroup, serverCgroupDir, ensureCgroup, cgroupPids, dom0CgroupDir, guestsCgroupDir } from "./cgroup";
 import { LabInfo, LabServer, layout, SERVER_IDENTITY, ServerIdentity } from "./layout";
 import { REAL_DIR, STANDINS } from "./standins/manifest";
+import { ensureHwWatchdogDevice } from "./hw-watchdog-control";
 
 /** Root of the package (holds dist/ and lab/server-boot.sh). */
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
@@ -66,6 +67,8 @@ export function prepareServer(info: LabInfo, server: LabServer): void {
   for (const [link, target] of [["fd", "/proc/self/fd"], ["stdin", "/proc/self/fd/0"], ["stdout", "/proc/self/fd/1"], ["stderr", "/proc/self/fd/2"]]) {
     if (!present(path.join(dev, link))) fs.symlinkSync(target, path.join(dev, link));
   }
+  // /dev/watchdog: the hardware watchdog's device (a FIFO read by the server's timer on the host).
+  ensureHwWatchdogDevice(dir, name);
   const partitions = layout.serverPartitions(dir, name);
   if (!fs.existsSync(partitions)) fs.writeFileSync(partitions, "major minor  #blocks  name\n\n");
   if (!fs.existsSync(layout.serverDisks(dir, name))) fs.writeFileSync(layout.serverDisks(dir, name), "[]\n");
@@ -131,6 +134,8 @@ export function prepareServer(info: LabInfo, server: LabServer): void {
     const script = path.join(info.runtime.dist, "lab", "standins", `${s.script}.js`);
     writeFileIn(upper, s.path, `#!/bin/sh\nexec ${shQuote(node)} ${shQuote(script)} "$@"\n`, 0o755);
   }
+  // ovm-ha itself (the agent runs on every server): the project's CLI with the lab's Node.
+  writeFileIn(upper, "/usr/bin/ovm-ha", `#!/bin/sh\nexec ${shQuote(node)} ${shQuote(path.join(info.runtime.dist, "cli", "main.js"))} "$@"\n`, 0o755);
 }
 
 function shQuote(s: string): string {
