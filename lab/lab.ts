@@ -221,6 +221,8 @@ export async function labDown(dirArg: string): Promise<void> {
   let info: LabInfo | undefined;
   try { info = loadLab(dir); } catch { info = undefined; }
   const slot = info?.slot ?? (slotText ? Number(slotText) : undefined);
+  // The watchdogs' timers first: one must not reset a server that `lab down` is stopping.
+  if (info) for (const s of info.servers) await stopHwWatchdog(info, s.name);
   if (slot !== undefined) {
     await removeCgroupTree(labCgroupDir(slot));
     removeFirewall(slot);
