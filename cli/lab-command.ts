@@ -64,6 +64,20 @@ export function labCommand(): Command {
       if (!/^\d+$/.test(n)) throw new Error(`lose-answers takes a whole number of commands (0 disarms), got '${n}'`);
       await lab.loseAnswers(lab.loadLab(resolveDir(o.dir)), server, count, o.at);
     });
+  dirOption(cmd.command("storage-loss <server>").description("the server loses its shared storage (only it): every read and write fails (EIO) or hangs, until `lab storage-restore` or a power cycle"))
+    .option("--mode <mode>", "fail: EIO at once; hang: no answer until restored (like a dead NFS hard mount)", "fail")
+    .action(async (server: string, o: { dir: string; mode: string }) => {
+      if (o.mode !== "fail" && o.mode !== "hang") throw new Error(`--mode takes 'fail' or 'hang', got '${o.mode}'`);
+      const sl = require("../lab/storage-loss") as typeof import("../lab/storage-loss");
+      const info = lab.loadLab(resolveDir(o.dir));
+      await sl.storageLoss(info, lab.serverName(info, server), o.mode);
+    });
+  dirOption(cmd.command("storage-restore <server>").description("give the server its shared storage back (operations waiting on a hang complete)"))
+    .action(async (server: string, o: { dir: string }) => {
+      const sl = require("../lab/storage-loss") as typeof import("../lab/storage-loss");
+      const info = lab.loadLab(resolveDir(o.dir));
+      await sl.storageRestore(info, lab.serverName(info, server));
+    });
   fault("shutdown", "planned shutdown: run the server's shutdown hooks, then stop it", (i, s) => lab.shutdown(i, s));
 
   dirOption(cmd.command("power <action> <server>").description("the lab's IPMI, printing what ipmitool prints: off = crash, on = boot again (empty of guests), status"))

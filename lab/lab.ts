@@ -13,6 +13,7 @@ import { allocateSlot, releaseSlot, slotAddress } from "./slots";
 import { SHUTDOWN_SCRIPT } from "./standins/manifest";
 import { HwWatchdogStatus, hwWatchdogStatus, setHwWatchdogTimeout, startHwWatchdog, stopHwWatchdog } from "./hw-watchdog-control";
 import { randomUUID } from "crypto";
+import { storageLossState } from "./storage-loss";
 
 const execFileAsync = promisify(execFile);
 
@@ -78,6 +79,11 @@ export function loadLab(dir: string): LabInfo {
   const file = layout.labJson(dir);
   if (!fs.existsSync(file)) throw new LabError(`no lab in ${dir} (no lab.json): start one with \`ovm-ha lab up --servers N --dir ${dir}\``);
   return JSON.parse(fs.readFileSync(file, "utf8")) as LabInfo;
+}
+
+/** A server's name, from its name or address (a clear error naming the lab's servers otherwise). */
+export function serverName(info: LabInfo, name: string): string {
+  return findServer(info, name).name;
 }
 
 function findServer(info: LabInfo, name: string): LabServer {
@@ -410,14 +416,15 @@ export interface LabStatus {
   /** Source address for the watchdog's SSH connections (`localAddress`), so `partition --from` can single it out. */
   watchdogAddress?: string;
   clientAddresses?: string[];
-  servers: Record<string, ServerRuntimeState & { loseAnswersLeft: number }>;
+  servers: Record<string, ServerRuntimeState & { loseAnswersLeft: number; storageLoss?: string }>;
 }
 
 export function labStatus(info: LabInfo): LabStatus {
   const servers: LabStatus["servers"] = {};
   const watchdogs: Record<string, HwWatchdogStatus> = {};
   for (const [name, st] of Object.entries(serverStates(info))) {
-    servers[name] = { ...st, loseAnswersLeft: loseAnswersLeft(info.dir, name) };
+    const storage = storageLossState(info.dir, name);
+    servers[name] = { ...st, loseAnswersLeft: loseAnswersLeft(info.dir, name), ...(storage ? { storageLoss: storage.mode } : {}) };
     watchdogs[name] = hwWatchdogStatus(info.dir, name);
   }
   return { watchdogAddress: info.watchdogAddress, clientAddresses: info.clientAddresses, servers, watchdogs };

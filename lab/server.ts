@@ -3,7 +3,7 @@ import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
-import { killCgroup, serverCgroupDir, ensureCgroup, cgroupPids, dom0CgroupDir, guestsCgroupDir } from "./cgroup";
+import { killCgroup, serverCgroupDir, storageFaultCgroupDir, ensureCgroup, cgroupPids, dom0CgroupDir, guestsCgroupDir } from "./cgroup";
 import { LabInfo, LabServer, layout, SERVER_IDENTITY, ServerIdentity } from "./layout";
 import { REAL_DIR, STANDINS } from "./standins/manifest";
 import { ensureHwWatchdogDevice } from "./hw-watchdog-control";
@@ -18,6 +18,8 @@ const BASE_DEVICES: [string, number, number, string][] = [
   ["random", 1, 8, "666"],
   ["urandom", 1, 9, "666"],
   ["tty", 5, 0, "666"],
+  // FUSE, as on any Linux server (`lab storage-loss` mounts its passthrough in the server's namespace with it).
+  ["fuse", 10, 229, "666"],
 ];
 
 /** Like fs.existsSync, but true for a dangling symlink too (dev/ptmx points into a devpts mounted only at boot). */
@@ -208,6 +210,8 @@ export async function waitForSsh(server: LabServer, timeoutMs: number, logFile?:
 }
 
 export async function killServer(info: LabInfo, name: string): Promise<void> {
+  // `lab storage-loss` passthroughs first: a process waiting on a FUSE answer dies only once it gets one.
+  await killCgroup(storageFaultCgroupDir(info.slot, name));
   await killCgroup(serverCgroupDir(info.slot, name));
 }
 

@@ -12,7 +12,7 @@ import { execFile } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { performance } from "perf_hooks";
-import { AgentTiming, parsePill, pillFile, renderSlot, Slot, slotFile, slotsDir, DISK_HEARTBEAT_SCHEMA_VERSION } from "../../ha/disk-heartbeat";
+import { AgentTiming, parsePill, parseSlot, pillFile, renderSlot, Slot, slotFile, slotsDir, DISK_HEARTBEAT_SCHEMA_VERSION } from "../../ha/disk-heartbeat";
 import { AgentMode, feedPeriodMs, feedVerdict, judgePill, LeaseInput, PillReading, PillVerdict } from "./agent-decision";
 import { checkAndPropagate, CommandResult } from "./propagation";
 import { WatchdogDevice } from "./watchdog-device";
@@ -92,6 +92,9 @@ export class Agent {
   async start(): Promise<void> {
     const o = this.o;
     await bounded(fs.promises.mkdir(slotsDir(o.clusterRoot), { recursive: true }), o.timing.leaseMs, `creating ${slotsDir(o.clusterRoot)}`);
+    // An agent restarted in the same boot carries the counter on: seq only grows within a boot.
+    const previous = await bounded(fs.promises.readFile(slotFile(o.clusterRoot, o.server), "utf8"), o.timing.leaseMs, "reading the slot").then(parseSlot, () => undefined);
+    if (previous?.ok && previous.value.bootId === o.bootId) this.seq = previous.value.seq;
     const first = judgePill(await bounded(this.readPill(), o.timing.leaseMs, `reading ${pillFile(o.clusterRoot, o.server)}`), o.server, o.bootId);
     if (first.kind === "remove") {
       o.log(first.note + ": removing it");
