@@ -79,6 +79,13 @@ export function agentCommand(): Command {
       checkDeviceTimeout(o.deviceTimeoutFile ?? sysfsTimeoutFile(o.device), timing);
       const bootId = fs.readFileSync(o.bootIdFile, "utf8").trim();
       if (!bootId) throw new Error(`${o.bootIdFile} is empty: no boot id`);
+      // As SBD and wdmd do (they go further, with realtime scheduling): a starved agent misses feeds and resets a
+      // healthy server. The highest nice priority keeps it ahead of a saturated dom0's ordinary work.
+      try {
+        os.setPriority(-20);
+      } catch (e) {
+        log(`could not raise the agent's priority (${(e as Error).message}): it competes with every process for the CPU`);
+      }
       const agent = new Agent({ server, clusterRoot, timing, device: new WatchdogDevice(o.device), bootId, xm: o.xm, log });
       let stopping = false;
       const stop = (sig: string) => {
