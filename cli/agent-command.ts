@@ -24,13 +24,20 @@ function log(line: string): void {
   process.stderr.write(`${new Date().toISOString()} ovm-ha-agent: ${line}\n`);
 }
 
-/** The pool record's timing.agent (the watchdog computes its message wait from the same record), or the defaults. */
-function timingOf(clusterRoot: string): AgentTiming {
+/**
+ * The pool record's timing.agent (the watchdog computes its message wait from the same record), or the defaults.
+ * Bounded: storage that hangs at start must not hang the agent before it has armed anything.
+ */
+async function timingOf(clusterRoot: string): Promise<AgentTiming> {
   const file = path.posix.join(clusterRoot, ".ovm-ha", "pool.json");
   let text: string;
   try {
-    text = fs.readFileSync(file, "utf8");
-  } catch {
+    text = await new Promise<string>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`reading ${file}: no answer within 10 s`)), 10000);
+      fs.promises.readFile(file, "utf8").then((v) => { clearTimeout(t); resolve(v); }, (e) => { clearTimeout(t); reject(e); });
+    });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw new Error(`cannot read the pool record: ${(e as Error).message}: not starting`);
     log(`no pool record at ${file}: default timing`);
     return { ...DEFAULT_AGENT_TIMING };
   }
@@ -75,7 +82,7 @@ export function agentCommand(): Command {
     .action(async (o: AgentCliOptions) => {
       const server = o.server ?? os.hostname().split(".")[0];
       const clusterRoot = path.posix.resolve(o.clusterRoot);
-      const timing = timingOf(clusterRoot);
+      const timing = await timingOf(clusterRoot);
       checkDeviceTimeout(o.deviceTimeoutFile ?? sysfsTimeoutFile(o.device), timing);
       const bootId = fs.readFileSync(o.bootIdFile, "utf8").trim();
       if (!bootId) throw new Error(`${o.bootIdFile} is empty: no boot id`);

@@ -9,6 +9,8 @@
 //   const agents = await startAgents(lab, { clusterRoot: pool.root, deviceTimeoutMs: 4000 });  // armed, slots `ready`
 //   ... agents.slot("ovs2"), agents.resets("ovs2"), writePill(pool.root, "ovs2", bootId, "test") ...
 //   await agents.stopAll();                                              // clean stops: devices disarmed
+// The agents read timing.agent from pool.json when they start: after writePool() changes it, restartAll().
+// Storage faults: storageLoss(lab.info, S, "fail" | "hang") / storageRestore(lab.info, S) from lab/storage-loss.ts.
 import * as fs from "fs";
 import * as path from "path";
 import { Pill, pillFile, parseSlot, renderPill, Slot, slotFile } from "../../ha/disk-heartbeat";
@@ -57,6 +59,8 @@ export interface LabAgents {
   stop(server: string): Promise<void>;
   /** Clean stops on every server that is up (devices disarmed), before `lab.down()`. */
   stopAll(): Promise<void>;
+  /** Clean stop and start on every server (to pick up a new timing.agent), waiting until each slot is `ready`. */
+  restartAll(): Promise<void>;
 }
 
 function writeAtomic(file: string, text: string): void {
@@ -130,6 +134,14 @@ export async function startAgents(lab: TestLab, opts: StartAgentsOptions): Promi
         } catch {
           /* hung or down: lab.down() ends it */
         }
+      }));
+    },
+    async restartAll() {
+      await Promise.all(servers.map(async (s) => {
+        await agents.stop(s);
+        const stopped = agents.slot(s)?.seq ?? 0;
+        await agents.start(s);
+        await agents.waitSlot(s, (x) => x.state === "ready" && x.seq > stopped, "ready after the restart", opts.timeoutMs ?? 30000);
       }));
     },
   };
