@@ -20,7 +20,7 @@ describe("agent seed 9.4 check (watchdog/agent/propagation.ts)", () => {
   const env = (mtab = "") => {
     fs.mkdirSync(path.join(root, "etc"), { recursive: true });
     fs.writeFileSync(path.join(root, "etc/mtab"), mtab);
-    return { clusterRoot: cluster, root, log: () => undefined, run: async (argv: string[]) => { runs.push(argv); return { code: 0, stdout: "", stderr: "" }; } };
+    return { clusterRoot: cluster, server: "ovs2", root, log: () => undefined, run: async (argv: string[]) => { runs.push(argv); return { code: 0, stdout: "", stderr: "" }; } };
   };
 
   it("no record of the pool's files on the storage: mismatch, saying where ServerPool writes it", async () => {
@@ -53,6 +53,14 @@ describe("agent seed 9.4 check (watchdog/agent/propagation.ts)", () => {
     const mounted = await checkAndPropagate(env(`nfshost:/export/ovs /OVS/${uuid} nfs rw,addr=nfshost 0 0\n`));
     expect(runs).to.deep.equal([]);
     expect(mounted.state).to.equal("ready");
+  });
+  it("on the master (the source) nothing is written: its own copies are the pool's", async () => {
+    fs.mkdirSync(path.join(root, "etc/ocfs2"), { recursive: true });
+    fs.writeFileSync(path.join(root, "etc/ocfs2/cluster.conf"), "edited on the master\n");
+    fs.writeFileSync(propagatedFile(cluster), renderPropagated({ schemaVersion: 1, master: "ovs1", files: { "/etc/ocfs2/cluster.conf": "stored\n" } }));
+    const r = await checkAndPropagate({ ...env(), server: "ovs1" });
+    expect(r).to.deep.equal({ state: "ready", wrote: [], made: [] });
+    expect(fs.readFileSync(path.join(root, "etc/ocfs2/cluster.conf"), "utf8")).to.equal("edited on the master\n");
   });
   it("only the files the pool lists are compared", () => {
     const local = new Map<string, string | undefined>([["/etc/ocfs2/cluster.conf", "x"], ["/etc/ovs/repositories", "mine"]]);

@@ -143,10 +143,10 @@ export class Agent {
           if (v.kind === "obey") {
             this.pill = v;
             this.feed(); // decides at once: no feed, fence
-          } else if (v.kind !== "ignore" || v.note) {
-            // An old pill appearing mid-boot: never written by a watchdog that read this boot's slot. Say so.
-            const note = v.kind === "remove" ? v.note : v.note;
-            if (note) this.o.log(note);
+          } else if (v.note) {
+            // An old pill appearing mid-boot (never written by a watchdog that read this boot's slot), or another
+            // server's: say so; only a pill aimed at this boot or at none is obeyed.
+            this.o.log(v.note);
           }
         },
         (e) => this.o.log(`reading the pill failed: ${(e as Error).message}`),
@@ -197,6 +197,7 @@ export class Agent {
     try {
       const r = await checkAndPropagate({
         clusterRoot: o.clusterRoot,
+        server: o.server,
         run: (argv) => runCommand(argv, o.commandTimeoutMs ?? 60000),
         log: (l) => o.log(l),
       });

@@ -16,6 +16,8 @@ export interface CommandResult {
 
 export interface PropagationEnv {
   clusterRoot: string;
+  /** This server's name: on the master (the source of the propagation) nothing is written. */
+  server: string;
   /** Runs a command on this server, bounded. */
   run(argv: string[]): Promise<CommandResult>;
   log(line: string): void;
@@ -82,6 +84,13 @@ export async function checkAndPropagate(env: PropagationEnv): Promise<Propagatio
   const parsed = parsePropagated(text);
   if (!parsed.ok) return { state: "mismatch", reason: `${file} is not a propagated-files record: ${parsed.error}`, wrote: [], made: [] };
   const pool = parsed.value;
+  if (pool.master === env.server) {
+    // The master is where the files come from: its own copies are the pool's, even when the stored ones are older
+    // (a Cluster change since the last ServerPool up, which rewrites them). Never overwrite the master with them.
+    const stale = differingFiles(pool, await readLocal(env));
+    if (stale.length) env.log(`seed 9.4: this is the master; the copies on the shared storage of ${stale.join(", ")} are older than its own (the next ServerPool up rewrites them)`);
+    return { state: "ready", wrote: [], made: [] };
+  }
   const wrote = await syncFiles(env, pool);
   for (const p of wrote) env.log(`seed 9.4: ${p} differed from the pool's copy (master ${pool.master}): written`);
   const made: string[] = [];
