@@ -142,4 +142,17 @@ describe("lab: ovm-ha agent (self-fencing through the hardware watchdog)", funct
     await agents.start("ovs2");
     await agents.waitSlot("ovs2", (x) => x.state === "ready" && x.seq > slot.seq, "ready again after start");
   });
+
+  it("a planned shutdown (lab shutdown) stops the agent through its K02 link: slot stopped, no reset; a power on starts it again", async () => {
+    const before = agents.slot("ovs3")!;
+    const resets = agents.resets("ovs3").length;
+    await lab.fault("shutdown", "ovs3");
+    const slot = agents.slot("ovs3")!;
+    expect([slot.bootId, slot.state]).to.deep.equal([before.bootId, "stopped"]);
+    expect(agents.log("ovs3")).to.match(/stopped: slot says stopped, watchdog device disarmed \(magic close\)/);
+    await lab.fault("power-on", "ovs3");
+    const again = await agents.waitSlot("ovs3", (x) => x.bootId !== before.bootId && x.state === "ready", "ready after the power on");
+    expect(again.seq).to.be.greaterThan(0);
+    expect(agents.resets("ovs3").length, "resets").to.equal(resets);
+  });
 });
