@@ -34,7 +34,7 @@ export const serverPoolSchema = z
     /** The HA watchdog's timing, written into the HA record as is (see ha/HA-RECORD.md). */
     timing: unknownOr(TimingSchema),
     /** How each server is fenced, by server name; servers not listed fence by `none`. */
-    fence: unknownOr(z.record(serverNameSchema, FenceMethodSchema, { error: "must map server names to {method: power|none}" })).default({}),
+    fence: unknownOr(z.record(serverNameSchema, FenceMethodSchema, { error: "must map server names to {method: power|storage|levels|none}" })).default({}),
   })
   .strict()
   .superRefine((raw, ctx) => {
