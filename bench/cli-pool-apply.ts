@@ -70,9 +70,10 @@ async function cliPath(): Promise<string[]> {
     say(`CLI guests running on the lab: ${running}`);
     await runOnce("no-change up", "up");
     await runOnce(`refresh (read of ${GUESTS + 1} resources)`, "refresh");
-    await runOnce("destroy", "destroy");
-    const check = await lab.check();
+    // Before destroy (which takes the HA records), naming every guest that must have run.
+    const check = await lab.check({ guests: Array.from({ length: GUESTS }, (_, g) => `g${g}`) });
     say(`CLI split-brain check: ${check.ok ? "ok" : check.report}`);
+    await runOnce("destroy", "destroy");
   } finally {
     await stack?.remove();
     await lab.down();
@@ -96,9 +97,14 @@ function harnessPath(): Promise<string[]> {
 }
 
 async function main(): Promise<void> {
+  console.log(`load before: ${fs.readFileSync("/proc/loadavg", "utf8").trim()}`);
   const cli = await cliPath();
+  console.log(`load after the CLI path: ${fs.readFileSync("/proc/loadavg", "utf8").trim()}`);
+  // BENCH_CLI_ONLY=1: the CLI path alone (for trying engine settings such as PULUMI_PARALLEL).
+  if (process.env.BENCH_CLI_ONLY) return;
   console.log("\nSDK-host path (engine harness, bench/pool-apply.ts), same run:");
   const harness = await harnessPath();
+  console.log(`load after the SDK-host path: ${fs.readFileSync("/proc/loadavg", "utf8").trim()}`);
   console.log("\nSide by side:");
   for (const l of cli) console.log(`  ${l}`);
   for (const l of harness) console.log(`  harness ${l}`);
