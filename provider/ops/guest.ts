@@ -188,14 +188,11 @@ async function converge(c: Ctx, o: { mac: string; diskCreated: boolean }): Promi
       done.push(`started on ${server.name}`);
       where = { server: server.name, domainId, unreachable: [] };
     } catch (e) {
-      // What the failed start left is unknown: the next placement probes afresh.
       release.cancel();
-      invalidate(c.key);
       throw e;
+    } finally {
+      invalidate(c.key);
     }
-    // The shared probe stays valid after a start: the reservation, kept past the start's end, counts its memory
-    // in every probe taken before it ended. Forgetting the probe here made every guest of the next few probe all
-    // the servers again (10 more probes of 16 servers for 64 guests created 8 at a time, as the CLI does).
     return outputs(c, { mac: o.mac, where, diskCreated });
   } catch (e) {
     if (done.length === 0) throw e;
