@@ -69,6 +69,20 @@ async function cliPath(): Promise<string[]> {
     for (const x of lab.info.servers) running += Number((await lab.inServer(x.name, ["sh", "-c", "xm list | tail -n +3 | wc -l"])).stdout.trim());
     say(`CLI guests running on the lab: ${running}`);
     await runOnce("no-change up", "up");
+    if (process.env.BENCH_DIAG) {
+      // Why a no-change up takes long: the engine's own log of the same run (checkpoint writes and why, per step),
+      // then the same run with the engine's diffs in parallel (PULUMI_PARALLEL_DIFF, off by default).
+      const d = await s.up({ diagnose: true });
+      const why: Record<string, number> = {};
+      for (const m of d.stderr.matchAll(/mustWrite\(\) true because of (\w+)/g)) why[m[1]] = (why[m[1]] ?? 0) + 1;
+      const lines = d.stderr.split("\n");
+      const saves = lines.filter((l) => /SnapshotManager: saving|saveSnapshot|persisting snapshot|writing checkpoint/i.test(l)).length;
+      say(`CLI no-change up, verbose: ${(d.ms / 1000).toFixed(1)} s; checkpoint writes forced by ${JSON.stringify(why)}; save lines ${saves}; stderr ${lines.length} lines`);
+      fs.writeFileSync(path.join(os.tmpdir(), "cli-bench-nochange-v9.log"), d.stderr);
+      process.env.PULUMI_PARALLEL_DIFF = "true";
+      await runOnce("no-change up, PULUMI_PARALLEL_DIFF=true", "up");
+      delete process.env.PULUMI_PARALLEL_DIFF;
+    }
     await runOnce(`refresh (read of ${GUESTS + 1} resources)`, "refresh");
     // Before destroy (which takes the HA records), naming every guest that must have run.
     const check = await lab.check({ guests: Array.from({ length: GUESTS }, (_, g) => `g${g}`) });
