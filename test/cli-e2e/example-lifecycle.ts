@@ -91,11 +91,16 @@ export function describeCliLifecycle(spec: CliExampleSpec): void {
     };
     /** The config the stack is at: the example's, then the change step's. */
     let base: LabStackOptions = {};
-    const setConfig = (opts: LabStackOptions = base) =>
-      stack.setAllConfig({
+    let secretSet = false;
+    /** Sets the stack config; the secret (the SSH key, one CLI call of its own) only the first time. */
+    const setConfig = async (opts: LabStackOptions = base) => {
+      const all = {
         ...labStackConfig(lab.info, spec.example, { guests: GUESTS, timing: TIMING, ...opts }),
         ...(spec.repoProject ? { storage: { value: spec.example, secret: false } } : {}),
-      });
+      };
+      await stack.setAllConfig(secretSet ? Object.fromEntries(Object.entries(all).filter(([, v]) => !v.secret)) : all);
+      secretSet = true;
+    };
     const ctx = (): LifecycleCtx => ({ lab, sh, servers: names(), outputs, data });
     const sameAll = () => Object.fromEntries(spec.resources.map((n) => [n, "same"]));
 
