@@ -11,7 +11,7 @@ import * as path from "path";
 import { startTestLab, TestLab } from "../support/lab";
 import { EXAMPLE_PROJECTS, ExampleName, LabStackOptions, labStackConfig } from "../../examples/lab-stack";
 import { CliRun, CliStack } from "./pulumi-cli";
-import { expectNoKeyIn, expectSeedPool, GuestSpec, labShell, serverSnapshot, ServerSnapshot, Sh, stamps, where } from "./pool-checks";
+import { expectNoKeyIn, expectSeedPool, GuestSpec, labShell, placements, serverSnapshot, ServerSnapshot, Sh, stamps } from "./pool-checks";
 import { moveGuestsWithWatchdog, WatchdogMove } from "./watchdog-moves";
 
 export interface LifecycleCtx {
@@ -153,7 +153,7 @@ export function describeCliLifecycle(spec: CliExampleSpec): void {
       expect(plan.changes).to.deep.equal({ same: spec.resources.length + 1 });
       const stampsBefore = await stamps(sh, names(), clusterRoot, guestNames);
       const storageBefore = await spec.storageFacts?.(sh, names());
-      const ids = await Promise.all(guestNames.map((g) => where(sh, names(), g)));
+      const ids = await placements(sh, names(), guestNames);
       await new Promise((r) => setTimeout(r, 1100)); // a write now would show as a new mtime second
       fs.rmSync(statsFile, { force: true });
       const up = ok(await stack.up());
@@ -161,7 +161,7 @@ export function describeCliLifecycle(spec: CliExampleSpec): void {
       expect(readStats()?.counters.writes ?? 0, "remote writes").to.equal(0);
       expect(await stamps(sh, names(), clusterRoot, guestNames)).to.deep.equal(stampsBefore);
       if (storageBefore !== undefined) expect(await spec.storageFacts!(sh, names()), "the storage as the servers see it").to.equal(storageBefore);
-      expect(await Promise.all(guestNames.map((g) => where(sh, names(), g)))).to.deep.equal(ids);
+      expect(await placements(sh, names(), guestNames)).to.deep.equal(ids);
     });
 
     it(`${spec.change.title}: preview shows it (~ update, +- replace) and up does exactly that`, async () => {
@@ -222,7 +222,8 @@ export function describeCliLifecycle(spec: CliExampleSpec): void {
       expect(up.byName()).to.deep.equal(sameAll());
       expect(readStats()?.counters.writes ?? 0, "remote writes").to.equal(0);
       const up2 = names().filter((s) => spec.watchdog.kind === "drain" || s !== spec.watchdog.server);
-      for (const g of guestNames) expect(await where(sh, up2, g), `${g} not restarted`).to.deep.equal(placed[g]);
+      const after = await placements(sh, up2, guestNames);
+      for (const g of guestNames) expect(after[g], `${g} not restarted`).to.deep.equal(placed[g]);
       // Power the crashed server on again (a fresh boot: no mounts, no guests) for destroy.
       if (spec.watchdog.kind === "crash") await lab.fault("power-on", spec.watchdog.server);
     });

@@ -12,7 +12,7 @@ import { drainServer } from "../../watchdog/drain";
 import type { LogLine } from "../../watchdog/core/types";
 import { waitFor } from "../support/wait-for";
 import { PROJECT_DIR } from "./pulumi-cli";
-import { Sh, where } from "./pool-checks";
+import { placements, Sh } from "./pool-checks";
 
 const CLI_MAIN = path.join(PROJECT_DIR, "dist", "cli", "main.js");
 
@@ -48,10 +48,12 @@ export async function moveGuestsWithWatchdog(o: { lab: TestLab; sh: Sh; tmp: str
     const st = wd.state?.guests[g]?.status;
     return st?.state === "running" ? st.server : undefined;
   };
+  const tStart = Date.now();
   await wd.start();
   let moved: string[];
   try {
     await waitFor("the watchdog to see every guest running", () => o.guests.every((g) => runningOn(g)), 20000);
+    const tSeen = Date.now();
     moved = o.guests.filter((g) => runningOn(g) === move.server);
     expect(moved, `guests on ${move.server} before the ${move.kind}`).to.not.deep.equal([]);
     const t0 = Date.now();
@@ -61,7 +63,9 @@ export async function moveGuestsWithWatchdog(o: { lab: TestLab; sh: Sh; tmp: str
     } else {
       await lab.fault("crash", move.server);
     }
+    const tMove = Date.now();
     await waitFor(`the guests of ${move.server} running elsewhere`, () => moved.every((g) => runningOn(g) && runningOn(g) !== move.server), 40000);
+    console.log(`      watchdog: every guest seen ${((tSeen - tStart) / 1000).toFixed(1)} s after start; ${move.kind} of ${move.server}: ${moved.join(", ")} running elsewhere ${((Date.now() - t0) / 1000).toFixed(1)} s after it began (the ${move.kind} call ${((tMove - t0) / 1000).toFixed(1)} s)`);
     for (const g of moved) {
       if (move.kind === "drain") {
         expect(events("guest-migrate", t0, g), `${g} migrated`).to.have.length(1);
@@ -76,11 +80,11 @@ export async function moveGuestsWithWatchdog(o: { lab: TestLab; sh: Sh; tmp: str
     await wd.stop();
   }
   const up = lab.info.servers.map((s) => s.name).filter((s) => move.kind === "drain" || s !== move.server);
+  const found = await placements(o.sh, up, o.guests);
   const placed: Record<string, Placed> = {};
   for (const g of o.guests) {
-    const p = await where(o.sh, up, g);
-    expect(p, `${g} runs after the ${move.kind}`).to.not.equal(undefined);
-    placed[g] = p!;
+    expect(found[g], `${g} runs after the ${move.kind}`).to.not.equal(undefined);
+    placed[g] = found[g]!;
   }
   for (const g of moved!) expect(placed[g].server, `${g} moved off ${move.server}`).to.not.equal(move.server);
   return placed;
