@@ -69,10 +69,25 @@ async function cliPath(): Promise<string[]> {
     for (const x of lab.info.servers) running += Number((await lab.inServer(x.name, ["sh", "-c", "xm list | tail -n +3 | wc -l"])).stdout.trim());
     say(`CLI guests running on the lab: ${running}`);
     await runOnce("no-change up", "up");
+    if (process.env.BENCH_DIAG) {
+      // Why a no-change up takes long: the engine's own log of the same run (checkpoint writes and why, per step),
+      // then the same run with the engine's diffs in parallel (PULUMI_PARALLEL_DIFF, off by default).
+      const d = await s.up({ diagnose: true });
+      const why: Record<string, number> = {};
+      for (const m of d.stderr.matchAll(/mustWrite\(\) true because of (\w+)/g)) why[m[1]] = (why[m[1]] ?? 0) + 1;
+      const lines = d.stderr.split("\n");
+      const saves = lines.filter((l) => /SnapshotManager: saving|saveSnapshot|persisting snapshot|writing checkpoint/i.test(l)).length;
+      say(`CLI no-change up, verbose: ${(d.ms / 1000).toFixed(1)} s; checkpoint writes forced by ${JSON.stringify(why)}; save lines ${saves}; stderr ${lines.length} lines`);
+      fs.writeFileSync(path.join(os.tmpdir(), "cli-bench-nochange-v9.log"), d.stderr);
+      process.env.PULUMI_PARALLEL_DIFF = "true";
+      await runOnce("no-change up, PULUMI_PARALLEL_DIFF=true", "up");
+      delete process.env.PULUMI_PARALLEL_DIFF;
+    }
     await runOnce(`refresh (read of ${GUESTS + 1} resources)`, "refresh");
-    await runOnce("destroy", "destroy");
-    const check = await lab.check();
+    // Before destroy (which takes the HA records), naming every guest that must have run.
+    const check = await lab.check({ guests: Array.from({ length: GUESTS }, (_, g) => `g${g}`) });
     say(`CLI split-brain check: ${check.ok ? "ok" : check.report}`);
+    await runOnce("destroy", "destroy");
   } finally {
     await stack?.remove();
     await lab.down();
@@ -96,9 +111,14 @@ function harnessPath(): Promise<string[]> {
 }
 
 async function main(): Promise<void> {
+  console.log(`load before: ${fs.readFileSync("/proc/loadavg", "utf8").trim()}`);
   const cli = await cliPath();
+  console.log(`load after the CLI path: ${fs.readFileSync("/proc/loadavg", "utf8").trim()}`);
+  // BENCH_CLI_ONLY=1: the CLI path alone (for trying engine settings such as PULUMI_PARALLEL).
+  if (process.env.BENCH_CLI_ONLY) return;
   console.log("\nSDK-host path (engine harness, bench/pool-apply.ts), same run:");
   const harness = await harnessPath();
+  console.log(`load after the SDK-host path: ${fs.readFileSync("/proc/loadavg", "utf8").trim()}`);
   console.log("\nSide by side:");
   for (const l of cli) console.log(`  ${l}`);
   for (const l of harness) console.log(`  harness ${l}`);

@@ -1,31 +1,51 @@
 // An example project through the real Pulumi CLI (Automation API, local backend, passphrase secrets) on a fresh
-// lab of 3 servers, shared by the per-example test files. `full` runs the whole lifecycle (preview, up, no-change
-// preview and up, an update and a replace, a bad input, refresh after the real watchdog drained a server,
-// destroy); otherwise preview, up and destroy. Every run's output and the exported state are checked for the SSH
-// key. Without the CLI every test fails with the one line that says how to get it.
+// lab of 3 servers, shared by the per-example test files: preview, up, no-change preview and up, one change that
+// previews and applies as updates and replaces, a bad input, refresh after the real watchdog moved guests (a drain
+// or a crash), destroy, and the secrets check of every run's output and the exported state. What differs between
+// examples (their storage) is in the spec: storage checks, the change, the bad input, how the watchdog moves the
+// guests. Without the CLI every test fails with the one line that says how to get it.
 import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import pino from "pino";
 import { startTestLab, TestLab } from "../support/lab";
 import { EXAMPLE_PROJECTS, ExampleName, LabStackOptions, labStackConfig } from "../../examples/lab-stack";
-import { CliRun, CliStack, PROJECT_DIR } from "./pulumi-cli";
-import { expectNoKeyIn, expectSeedPool, GuestSpec, labShell, serverSnapshot, ServerSnapshot, Sh, stamps, where } from "./pool-checks";
-import { Watchdog } from "../../watchdog/daemon/watchdog";
-import { parseWatchdogConfig } from "../../watchdog/daemon/config";
-import { drainServer } from "../../watchdog/drain";
-import { waitFor } from "../support/wait-for";
+import { CliRun, CliStack } from "./pulumi-cli";
+import { expectNoKeyIn, expectSeedPool, GuestSpec, labShell, placements, serverSnapshot, ServerSnapshot, Sh, stamps } from "./pool-checks";
+import { moveGuestsWithWatchdog, WatchdogMove } from "./watchdog-moves";
+
+export interface LifecycleCtx {
+  lab: TestLab;
+  sh: Sh;
+  servers: string[];
+  outputs: (name: string) => Promise<Record<string, unknown>>;
+  data: { dataDir: string; hostDir: () => string };
+}
 
 export interface CliExampleSpec {
   example: ExampleName;
   /** Resource names the example declares with the lab config. */
   resources: string[];
-  full: boolean;
   /** Run the repository's own Pulumi project (Pulumi.yaml, index.ts) with `storage` set to the example. */
   repoProject?: boolean;
   /** Checks of the example's own storage after up; returns a directory on the volume (seen from ovs1) and on the host. */
-  checkStorage(ctx: { lab: TestLab; sh: Sh; outputs: (name: string) => Promise<Record<string, unknown>> }): Promise<{ dataDir: string; hostDir: () => string }>;
+  checkStorage(ctx: Omit<LifecycleCtx, "data" | "servers">): Promise<{ dataDir: string; hostDir: () => string }>;
+  /** The storage as the servers see it (sessions, volume identity): a no-change up must leave it as it is. */
+  storageFacts?(sh: Sh, servers: string[]): Promise<string>;
+  /** One change of the stack config, applied and kept for the rest of the lifecycle. */
+  change: {
+    title: string;
+    config: LabStackOptions;
+    /** Resources that change (the rest must be "same"): name -> update | replace. */
+    expected: Record<string, "update" | "replace">;
+    /** Replaced resource -> the properties the engine names as forcing it. */
+    replaces: Record<string, string[]>;
+    observe(ctx: LifecycleCtx): Promise<unknown>;
+    verify(ctx: LifecycleCtx, before: unknown): Promise<void>;
+  };
+  /** A config that preview must refuse, naming `resource` and mentioning each of `mentions`. */
+  badInput: { config(current: LabStackOptions): LabStackOptions; resource: string; mentions: string[] };
+  watchdog: WatchdogMove;
 }
 
 interface RunStats {
@@ -39,7 +59,8 @@ const GUESTS: GuestSpec[] = [
   { name: "db1", memory: 256, priority: 80 },
 ];
 const TIMING = { heartbeatIntervalMs: 1000, heartbeatMisses: 3, stabilityMs: 3000, restartBudget: { max: 3, windowMs: 600000 }, fenceTimeoutMs: 15000, fenceRetryMs: 3000 };
-const CLI_MAIN = path.join(PROJECT_DIR, "dist", "cli", "main.js");
+
+export const LIFECYCLE_GUESTS: readonly GuestSpec[] = GUESTS;
 
 export function describeCliLifecycle(spec: CliExampleSpec): void {
   describe(`examples/${spec.example} through the Pulumi CLI on a fresh lab`, function () {
@@ -68,11 +89,19 @@ export function describeCliLifecycle(spec: CliExampleSpec): void {
       expect(r.error, `${r.command}:\n${r.stdout}\n${r.stderr}`).to.equal(undefined);
       return r;
     };
-    const setConfig = (opts: LabStackOptions = {}) =>
-      stack.setAllConfig({
+    /** The config the stack is at: the example's, then the change step's. */
+    let base: LabStackOptions = {};
+    let secretSet = false;
+    /** Sets the stack config; the secret (the SSH key, one CLI call of its own) only the first time. */
+    const setConfig = async (opts: LabStackOptions = base) => {
+      const all = {
         ...labStackConfig(lab.info, spec.example, { guests: GUESTS, timing: TIMING, ...opts }),
         ...(spec.repoProject ? { storage: { value: spec.example, secret: false } } : {}),
-      });
+      };
+      await stack.setAllConfig(secretSet ? Object.fromEntries(Object.entries(all).filter(([, v]) => !v.secret)) : all);
+      secretSet = true;
+    };
+    const ctx = (): LifecycleCtx => ({ lab, sh, servers: names(), outputs, data });
     const sameAll = () => Object.fromEntries(spec.resources.map((n) => [n, "same"]));
 
     before(async () => {
@@ -118,101 +147,86 @@ export function describeCliLifecycle(spec: CliExampleSpec): void {
       expect(fs.readFileSync(path.join(data.hostDir(), "e2e-data.txt"), "utf8")).to.equal("keep-me\n");
     });
 
-    if (spec.full) {
-      it("a second preview says no changes and a second up writes nothing", async () => {
-        const plan = ok(await stack.preview());
-        expect(plan.byName()).to.deep.equal(sameAll());
-        expect(plan.changes).to.deep.equal({ same: spec.resources.length + 1 });
-        const stampsBefore = await stamps(sh, names(), clusterRoot, guestNames);
-        const ids = await Promise.all(guestNames.map((g) => where(sh, names(), g)));
-        await new Promise((r) => setTimeout(r, 1100)); // a write now would show as a new mtime second
-        fs.rmSync(statsFile, { force: true });
-        const up = ok(await stack.up());
-        expect(up.byName()).to.deep.equal(sameAll());
-        expect(readStats()?.counters.writes ?? 0, "remote writes").to.equal(0);
-        expect(await stamps(sh, names(), clusterRoot, guestNames)).to.deep.equal(stampsBefore);
-        expect(await Promise.all(guestNames.map((g) => where(sh, names(), g)))).to.deep.equal(ids);
-      });
+    it("a second preview says no changes and a second up writes nothing", async () => {
+      const plan = ok(await stack.preview());
+      expect(plan.byName()).to.deep.equal(sameAll());
+      expect(plan.changes).to.deep.equal({ same: spec.resources.length + 1 });
+      const stampsBefore = await stamps(sh, names(), clusterRoot, guestNames);
+      const storageBefore = await spec.storageFacts?.(sh, names());
+      const ids = await placements(sh, names(), guestNames);
+      await new Promise((r) => setTimeout(r, 1100)); // a write now would show as a new mtime second
+      fs.rmSync(statsFile, { force: true });
+      const up = ok(await stack.up());
+      expect(up.byName()).to.deep.equal(sameAll());
+      expect(readStats()?.counters.writes ?? 0, "remote writes").to.equal(0);
+      expect(await stamps(sh, names(), clusterRoot, guestNames)).to.deep.equal(stampsBefore);
+      if (storageBefore !== undefined) expect(await spec.storageFacts!(sh, names()), "the storage as the servers see it").to.equal(storageBefore);
+      expect(await placements(sh, names(), guestNames)).to.deep.equal(ids);
+    });
 
-      it("an in-place change previews as an update (~) and a replace trigger as a replace (+-); up does exactly that", async () => {
-        const web1 = await where(sh, names(), "web1");
-        const web2 = await where(sh, names(), "web2");
-        // web1: more memory (vm.cfg rewritten, not restarted); web2: a smaller new disk (replace).
-        await setConfig({ guests: [{ ...GUESTS[0], memory: 384 }, { ...GUESTS[1], diskMB: 8 }, GUESTS[2]] });
-        const plan = ok(await stack.preview({ diff: true }));
-        process.stdout.write(plan.stdout.split("\n").map((l) => `      | ${l}`).join("\n") + "\n");
-        expect(plan.byName()).to.deep.equal({ ...sameAll(), web1: "update", web2: "replace" });
-        expect(plan.step("web2")!.replaces).to.deep.equal(["disk"]);
-        expect(plan.stdout).to.match(/~ \S+:Guest: \(update\)/).and.to.match(/\+-\S+:Guest: \(replace\)/);
-        const up = ok(await stack.up());
-        expect(up.byName()).to.deep.equal({ ...sameAll(), web1: "update", web2: "replace" });
-        expect(await where(sh, names(), "web1")).to.deep.equal(web1);
-        expect(await sh("ovs1", "cat /OVS/running_pool/web1/vm.cfg")).to.include("memory = 384");
-        const web2After = await where(sh, names(), "web2");
-        expect(web2After, "web2 runs again").to.not.equal(undefined);
-        expect(web2After!.id, "web2 is a new domain").to.not.equal(web2!.id);
-        expect(await sh("ovs1", "stat -c %s /OVS/running_pool/web2/System.img")).to.equal(`${8 * 1024 * 1024}\n`);
-        await setConfig();
-        ok(await stack.up());
-      });
+    it(`${spec.change.title}: preview shows it (~ update, +- replace) and up does exactly that`, async () => {
+      const c = spec.change;
+      const before = await c.observe(ctx());
+      base = c.config;
+      await setConfig();
+      const plan = ok(await stack.preview({ diff: true }));
+      process.stdout.write(plan.stdout.split("\n").map((l) => `      | ${l}`).join("\n") + "\n");
+      const expected = { ...sameAll(), ...c.expected };
+      expect(plan.byName()).to.deep.equal(expected);
+      for (const [n, op] of Object.entries(c.expected)) {
+        const step = plan.step(n)!;
+        if (op === "replace") expect(step.replaces, `${n} replaced for`).to.deep.equal(c.replaces[n]);
+        const sign = op === "replace" ? "\\+-" : op === "update" ? "~ " : "";
+        expect(plan.stdout, `${n} shown as ${op}`).to.match(new RegExp(`${sign}${step.type.replace(/[/:]/g, "\\$&")}: \\(${op}\\)`));
+      }
+      fs.rmSync(statsFile, { force: true });
+      const up = ok(await stack.up());
+      expect(up.byName()).to.deep.equal(expected);
+      await c.verify(ctx(), before);
+    });
 
-      it("a bad input fails pulumi preview, naming the resource, the property and the reason", async () => {
-        await setConfig({ guests: [{ ...GUESTS[0], priority: 250 }, GUESTS[1], GUESTS[2]] });
-        fs.rmSync(statsFile, { force: true });
-        const plan = await stack.preview();
-        runs.push(plan);
-        await setConfig();
-        expect(plan.error, "preview fails").to.be.a("string");
-        const errors = plan.diagnostics.filter((d) => d.severity === "error" && d.urn?.endsWith("::web1"));
-        console.log(`      preview error: ${errors.map((e) => e.message.trim()).join(" | ")}`);
-        expect(errors.map((e) => e.message).join("\n")).to.include("priority").and.to.include("must be a priority: an integer 0..100; got 250");
-        expect(readStats(), "nothing ran on the servers").to.equal(undefined);
-      });
+    it("a bad input fails pulumi preview, naming the resource, the property and the reason", async () => {
+      const b = spec.badInput;
+      await setConfig(b.config(base));
+      fs.rmSync(statsFile, { force: true });
+      const plan = await stack.preview();
+      runs.push(plan);
+      await setConfig();
+      expect(plan.error, "preview fails").to.be.a("string");
+      const errors = plan.diagnostics.filter((d) => d.severity === "error" && d.urn?.endsWith(`::${b.resource}`));
+      console.log(`      preview error: ${errors.map((e) => e.message.trim()).join(" | ")}`);
+      const text = errors.map((e) => e.message).join("\n");
+      for (const part of b.mentions) expect(text).to.include(part);
+      expect(readStats(), "nothing ran on the servers").to.equal(undefined);
+    });
 
-      it("after the real watchdog drained a server, pulumi refresh records where the guests went and preview and up change nothing", async () => {
-        const config = parseWatchdogConfig({
-          pool: { addresses: lab.info.servers.map((s) => s.address), clusterRoot },
-          ssh: { user: "root", privateKeyFile: lab.info.privateKeyPath, knownHostsFile: lab.info.knownHostsPath },
-          fence: { "*": { off: [process.execPath, CLI_MAIN, "lab", "power", "off", "{server}", "--dir", lab.dir], status: [process.execPath, CLI_MAIN, "lab", "power", "status", "{server}", "--dir", lab.dir], timeoutMs: 15000 } },
-          stateFile: path.join(tmp, "watchdog-state.json"),
-          log: { level: "info" },
-        });
-        const logger = pino({ level: "info" }, pino.destination({ dest: path.join(tmp, "watchdog.log"), sync: true }));
-        const wd = new Watchdog({ config, logger, processMetrics: false });
-        await wd.start();
-        try {
-          const runningOn = (g: string) => {
-            const st = wd.state?.guests[g]?.status;
-            return st?.state === "running" ? st.server : undefined;
-          };
-          await waitFor("the watchdog to see every guest running", () => guestNames.every((g) => runningOn(g)), 20000);
-          const onOvs3 = guestNames.filter((g) => runningOn(g) === "ovs3");
-          expect(onOvs3, "guests on ovs3 before the drain").to.include("web2");
-          const r = await drainServer(config, { server: "ovs3", timeoutMs: 60000 });
-          expect(r.state, r.reason).to.equal("done");
-          await waitFor("the drained guests running elsewhere", () => onOvs3.every((g) => runningOn(g) && runningOn(g) !== "ovs3"), 20000);
-        } finally {
-          await wd.stop();
-        }
-        const placed = Object.fromEntries(await Promise.all(guestNames.map(async (g) => [g, (await where(sh, names(), g))!] as const)));
-        expect(placed.web2.server, "web2 moved off ovs3").to.not.equal("ovs3");
-
-        const refresh = ok(await stack.refresh());
-        // The real engine shows no change: the guests' inputs read back unchanged, only where they run differs.
-        expect(refresh.changes, "refresh summary").to.deep.equal({ same: spec.resources.length + 1 });
-        for (const g of guestNames) {
-          const o = await outputs(g);
-          expect(`${o.runningOn}/${o.domainId}`, `${g} after refresh is where xm list has it`).to.equal(`${placed[g].server}/${placed[g].id}`);
-        }
-        const plan = ok(await stack.preview());
-        expect(plan.byName()).to.deep.equal(sameAll());
-        fs.rmSync(statsFile, { force: true });
-        const up = ok(await stack.up());
-        expect(up.byName()).to.deep.equal(sameAll());
-        expect(readStats()?.counters.writes ?? 0, "remote writes").to.equal(0);
-        for (const g of guestNames) expect(await where(sh, names(), g), `${g} not restarted`).to.deep.equal(placed[g]);
-      });
-    }
+    it(`after the real watchdog ${spec.watchdog.kind === "drain" ? "drained" : "failed over"} ${spec.watchdog.server}, pulumi refresh records where the guests went and preview and up change nothing`, async () => {
+      const placed = await moveGuestsWithWatchdog({ lab, sh, tmp, clusterRoot, guests: guestNames, move: spec.watchdog });
+      const refresh = ok(await stack.refresh());
+      console.log(`      refresh: ${JSON.stringify(refresh.changes)}; ${refresh.steps.map((s) => `${s.name}:${s.op}`).join(" ")}`);
+      // The real engine shows no change: every resource's inputs read back unchanged; only outputs (where the
+      // guests run, which servers did not answer) differ, and refresh records them.
+      expect(refresh.changes, "refresh summary").to.deep.equal({ same: spec.resources.length + 1 });
+      for (const g of guestNames) {
+        const o = await outputs(g);
+        expect(`${o.runningOn}/${o.domainId}`, `${g} after refresh is where xm list has it`).to.equal(`${placed[g].server}/${placed[g].id}`);
+      }
+      if (spec.watchdog.kind === "crash") {
+        // A server down is not a change of the pool: its last known facts are kept and it is listed as such.
+        for (const n of spec.resources) expect((await outputs(n)).unreachableServers, `${n}.unreachableServers`).to.deep.equal([spec.watchdog.server]);
+      }
+      const plan = ok(await stack.preview());
+      expect(plan.byName()).to.deep.equal(sameAll());
+      fs.rmSync(statsFile, { force: true });
+      const up = ok(await stack.up());
+      expect(up.byName()).to.deep.equal(sameAll());
+      expect(readStats()?.counters.writes ?? 0, "remote writes").to.equal(0);
+      const up2 = names().filter((s) => spec.watchdog.kind === "drain" || s !== spec.watchdog.server);
+      const after = await placements(sh, up2, guestNames);
+      for (const g of guestNames) expect(after[g], `${g} not restarted`).to.deep.equal(placed[g]);
+      // Power the crashed server on again (a fresh boot: no mounts, no guests) for destroy.
+      if (spec.watchdog.kind === "crash") await lab.fault("power-on", spec.watchdog.server);
+    });
 
     it("pulumi destroy leaves the servers as they were, and the data on the shared disk", async () => {
       ok(await stack.destroy());

@@ -1,13 +1,15 @@
-// examples/ocfs2-iscsi through the real Pulumi CLI: preview, up, destroy (the whole lifecycle runs for examples/nfs),
-// as the repository's own Pulumi project runs it (Pulumi.yaml, index.ts, stack config `storage: ocfs2-iscsi`).
+// examples/ocfs2-iscsi through the real Pulumi CLI, the whole lifecycle (example-lifecycle.ts), as the repository's
+// own Pulumi project runs it (Pulumi.yaml, index.ts, stack config `storage: ocfs2-iscsi`): the iSCSI sessions are
+// left as they are by a no-change up; the change and bad input are the OCFS2 ones (ocfs2-storage.ts); the watchdog
+// drains ovs2.
 import { expect } from "chai";
 import * as path from "path";
 import { describeCliLifecycle } from "./example-lifecycle";
+import { OCFS2_BAD_INPUT, OCFS2_CHANGE } from "./ocfs2-storage";
 
 describeCliLifecycle({
   example: "ocfs2-iscsi",
   resources: ["cluster-root-disk", "cluster", "pool", "web1", "web2", "db1"],
-  full: false,
   repoProject: true,
   async checkStorage({ lab, sh, outputs }) {
     // 9.2.1: one session to the chosen target on every server and only its node record; the new disk
@@ -26,4 +28,13 @@ describeCliLifecycle({
     }
     return { dataDir: root, hostDir: () => path.join(lab.dir, "storage", "volumes", uuid) };
   },
+  // A re-login would show as a new session id; a rewritten node record as a new mtime.
+  async storageFacts(sh, servers) {
+    const out: string[] = [];
+    for (const s of servers) out.push(`${s}: ${await sh(s, "iscsiadm -m session; iscsiadm -m node")}`);
+    return out.join("\n");
+  },
+  change: OCFS2_CHANGE,
+  badInput: OCFS2_BAD_INPUT,
+  watchdog: { kind: "drain", server: "ovs2" },
 });

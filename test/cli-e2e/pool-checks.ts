@@ -46,6 +46,17 @@ export async function where(sh: Sh, servers: string[], guest: string): Promise<{
   return undefined;
 }
 
+/** Where each guest runs: one `xm list` per server (in parallel), the first server listing it wins. */
+export async function placements(sh: Sh, servers: string[], guests: string[]): Promise<Record<string, { server: string; id: string } | undefined>> {
+  const lists = await Promise.all(servers.map(async (s) => [s, (await sh(s, "xm list | tail -n +2")).split("\n").map((l) => l.trim().split(/\s+/))] as const));
+  const out: Record<string, { server: string; id: string } | undefined> = {};
+  for (const g of guests) {
+    const hit = lists.map(([s, rows]) => ({ s, row: rows.find((r) => r[0] === g) })).find((x) => x.row);
+    out[g] = hit ? { server: hit.s, id: hit.row![1] } : undefined;
+  }
+  return out;
+}
+
 /** mtime and inode of every file the example's resources write, on every server: equal stamps = nothing written. */
 export async function stamps(sh: Sh, servers: string[], clusterRoot: string, guests: string[]): Promise<Record<string, string>> {
   const files = [

@@ -146,8 +146,9 @@ export class CliStack {
     return record("preview", (onEvent) => this.stack.preview({ onEvent, diff: opts.diff }));
   }
 
-  up(): Promise<CliRun> {
-    return record("up", (onEvent) => this.stack.up({ onEvent }));
+  /** `pulumi up`; `diagnose` asks the engine for its verbose log on stderr (for the bench's diagnosis only). */
+  up(opts: { diagnose?: boolean } = {}): Promise<CliRun> {
+    return record("up", (onEvent) => this.stack.up({ onEvent, ...(opts.diagnose ? { logVerbosity: 9, logToStdErr: true } : {}) }));
   }
 
   refresh(): Promise<CliRun> {

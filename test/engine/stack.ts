@@ -164,8 +164,13 @@ export class Stack {
             this.note(`refresh ${r.urn}: gone`);
             op.steps.push(stepOf("delete", r));
           } else {
-            const changed = !sameValue(read.outputs, r.outputs) || (read.inputs !== undefined && !sameValue(read.inputs, r.inputs));
-            const updated: StateResource = { ...r, id: read.id, outputs: read.outputs, inputs: read.inputs ?? r.inputs };
+            // As the real engine (RefreshStep.ResultOp): the provider's Diff of what Read found (olds: its outputs
+            // and inputs) against the inputs in state (news); the step is "same" when that Diff finds nothing, even
+            // though outputs changed (a guest the watchdog moved: runningOn, domainId).
+            const inputs = read.inputs ?? r.inputs;
+            const diff = await op.host.diff(read.id, r.urn, read.outputs, r.inputs, inputs);
+            const changed = diff.changes !== "none";
+            const updated: StateResource = { ...r, id: read.id, outputs: read.outputs, inputs };
             this.state.resources[this.state.resources.indexOf(r)] = updated;
             this.note(`refresh ${r.urn}: ${changed ? "changed" : "same"}`);
             op.steps.push(stepOf(changed ? "update" : "same", updated));

@@ -1,13 +1,14 @@
 // Cluster end to end on the lab through the engine harness: cluster.conf on every server (read back by the real
 // `o2cb --config-file=F list-cluster NAME`), o2cb online everywhere, the cluster root registered by the ovs-*
 // scripts on the master, stable node numbers as servers join and leave, drift, and a destroy that keeps data.
+// A Cluster on an OCFS2 SharedDisk (formatted once, the cluster root at /OVS/<volume UUID>, no-change up,
+// destroy keeping the volume) runs through the real Pulumi CLI in test/cli-e2e/ocfs2-san.test.ts.
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
 import { Stack } from "../engine";
 import { startTestLab, TestLab } from "../support/lab";
 import { Cluster, ClusterArgs } from "../../provider/resources/cluster";
-import { SharedDisk } from "../../provider/resources/shared-disk";
 import { parseO2cbListCluster, parseO2cbStatus } from "../../provider/parsers";
 import { ok } from "../support/engine-ok";
 
@@ -126,59 +127,6 @@ describe("Cluster on the lab (engine harness)", function () {
       expect(await o2cbNodes("ovs1")).to.deep.equal({ ovs1: 0, ovs3: 2 });
       expect(await online("ovs1")).to.equal(true);
       expect((await sh("ovs1", "cat /OVS/running_pool/marker")).stdout).to.equal("keep\n");
-    });
-  });
-
-  describe("ocfs2 on a SharedDisk SAN device", () => {
-    let stack: Stack;
-    const names = ["ovs1", "ovs2", "ovs3"];
-    const program = () => {
-      const disk = new SharedDisk("root-disk", {
-        kind: "san",
-        device: lab.info.storage.san[0].device,
-        servers: names.map(server),
-        mount: false,
-        format: { label: "clroot", nodeSlots: 4, journalSize: "4M" },
-      });
-      new Cluster("cluster", { kind: "ocfs2", master: "ovs1", servers: names.map(server), source: disk.devicePath.apply((p) => p!) });
-    };
-
-    before(() => {
-      stack = newStack();
-    });
-
-    it("preview plans both, the Cluster's source not known yet", async () => {
-      const plan = ok(await stack.preview(program));
-      expect(plan.steps.map((s) => [s.op, s.name])).to.deep.equal([["create", "root-disk"], ["create", "cluster"]]);
-      expect(plan.calls.Create).to.equal(0);
-    });
-
-    it("up formats the disk once (not mounted), and the master makes it the cluster root at /OVS/<volume UUID>", async () => {
-      ok(await stack.up(program));
-      const disk = stack.resource("root-disk")!.outputs;
-      const cluster = stack.resource("cluster")!.outputs;
-      expect(disk.formatted).to.equal(true);
-      expect(disk.mountedOn).to.deep.equal([]);
-      expect(cluster.source).to.equal(`${lab.info.storage.san[0].device}1`);
-      expect(cluster.repositoryUuid).to.equal(disk.volumeUuid);
-      expect(cluster.clusterRoot).to.equal(`/OVS/${disk.volumeUuid}`);
-      for (const s of names) {
-        expect(await o2cbNodes(s), s).to.deep.equal({ ovs1: 0, ovs2: 1, ovs3: 2 });
-        expect(await online(s), s).to.equal(true);
-      }
-      const mtab = (await sh("ovs1", "cat /etc/mtab")).stdout;
-      expect(mtab).to.match(new RegExp(`^${lab.info.storage.san[0].device}1 /OVS/${disk.volumeUuid} ocfs2 `, "m"));
-      expect((await sh("ovs1", "echo vm > /OVS/running_pool/guest.txt")).code).to.equal(0);
-      expect(fs.readFileSync(path.join(lab.dir, "storage", "volumes", disk.volumeUuid as string, "running_pool", "guest.txt"), "utf8")).to.equal("vm\n");
-    });
-
-    it("a second up is a no-op; destroy keeps the volume and its files", async () => {
-      expect(ok(await stack.up(program)).steps.map((s) => s.op)).to.deep.equal(["same", "same"]);
-      const uuid = stack.resource("root-disk")!.outputs.volumeUuid as string;
-      ok(await stack.destroy());
-      expect(stack.resources).to.have.length(0);
-      expect((await sh("ovs1", `blkid -o value -s LABEL ${lab.info.storage.san[0].device}1`)).stdout.trim()).to.equal("clroot");
-      expect(fs.readFileSync(path.join(lab.dir, "storage", "volumes", uuid, "running_pool", "guest.txt"), "utf8")).to.equal("vm\n");
     });
   });
 
