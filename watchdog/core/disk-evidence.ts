@@ -99,6 +99,28 @@ export function aliveAfterSilence(st: ServerStatus, timing: Timing, now: number)
   return silent !== undefined && v.wroteAfter >= silent;
 }
 
+/**
+ * A guest that vanished from a server whose agent then turned out to be self-fencing (its slot says so, or stopped
+ * being renewed) within a message wait was destroyed by that agent (a pill, or its lease lost with the storage),
+ * not shut down by a human: it is lost, so restarted. It was listed absent there, and it is not listed elsewhere.
+ */
+export function lostToSelfFence(c: StepContext): void {
+  const wait = messageWaitMs(c.timing.agent);
+  for (const name of Object.keys(c.s.guests).sort()) {
+    const e = c.s.guests[name];
+    const st = e.status;
+    if (st.state !== "stopped" || st.from === undefined || c.now - st.since > wait) continue;
+    const server = c.s.servers[st.from];
+    if (!server) continue;
+    const v = diskView(server, c.timing, c.now);
+    if (v.kind !== "stale") continue;
+    const elsewhere = c.order.some((n) => n !== st.from && c.s.servers[n]?.guests?.some((g) => g.name === name));
+    if (elsewhere) continue;
+    c.say("guest-lost", `vanished from ${st.from}, whose agent is self-fencing (disk heartbeat ${v.slot.state === "self-fencing" ? "says self-fencing" : "no longer renewed"}): destroyed by it, so restarted`, { guest: name, server: st.from });
+    e.status = { state: "powered-off", since: c.now, announced: false, reason: `${st.from} self-fenced` };
+  }
+}
+
 /** What status shows: `alive`, `stale for N s`, `unknown`, `stopped`, `no slot`, with the slot's state. */
 export function describeDisk(st: ServerStatus, timing: Timing, now: number): string {
   const v = diskView(st, timing, now);
@@ -117,7 +139,8 @@ export function describeDisk(st: ServerStatus, timing: Timing, now: number): str
 }
 
 export function short(bootId: string): string {
-  return bootId.length > 8 ? bootId.slice(0, 8) : bootId;
+  // Linux boot ids are UUIDs: the first 8 hex digits tell them apart in a log.
+  return /^[0-9a-f]{8}-[0-9a-f-]{27}$/i.test(bootId) ? bootId.slice(0, 8) : bootId;
 }
 
 export { withMargin };

@@ -7,7 +7,7 @@ import type { GuestRecord, PoolRecord } from "../../ha/ha-record";
 import { evaluateQuorum, lateContact, listed, missed, serverTransitions, xmFailed } from "./detection";
 import { passPlannedOpsThrough, proceedWhenDrained, request } from "./drain";
 import { fenceResult, fencing } from "./fencing";
-import { slotsRead } from "./disk-evidence";
+import { lostToSelfFence, slotsRead } from "./disk-evidence";
 import { pillResult } from "./storage-fence";
 import { newGuestEntry } from "./guest-state";
 import { placeAndMove } from "./recovery";
@@ -95,6 +95,7 @@ function run(c: StepContext, observations: Observation[]): void {
     );
   }
   for (const o of observations) observe(c, o);
+  lostToSelfFence(c);
   evaluateQuorum(c);
   serverTransitions(c);
   if (!c.s.quorum) return; // fence nobody, start nothing, move nothing: the fault may be ours

@@ -7,7 +7,8 @@
 import { messageWaitMs } from "../../ha/disk-heartbeat";
 import { armed, short, withMargin } from "./disk-evidence";
 import { fenced, fenceFailed, levelFailed } from "./fencing";
-import type { ServerStatus } from "./server-state";
+import { isReachable, type ServerStatus } from "./server-state";
+import { recovering } from "./detection";
 import type { StepContext } from "./step-context";
 import type { Observation, ServerName } from "./types";
 
@@ -61,6 +62,20 @@ export function storageProgress(c: StepContext, name: ServerName, st: ServerStat
   const slot = d?.slot;
   if (!slot || !armed(slot)) {
     return levelFailed(c, name, `storage fence abandoned: ${slot ? "its agent stopped cleanly and disarmed its device" : "its slot is gone"}, so the pill proves nothing`);
+  }
+  if (pill.answeredAt === undefined && isReachable(st)) {
+    // It answers again before any pill was confirmed written: fencing needs loss of contact, so no pill is written
+    // again (one still on its way may yet land: then its agent self-fences, and its guests count as lost).
+    delete st.fence;
+    c.say("fence-cancelled", "answers again before the poison pill was written: no pill written again", { server: name });
+    return recovering(c, name, st);
+  }
+  if (slot.bootId !== pill.bootId && isReachable(st)) {
+    // It answers again, in a new boot: the boot the pill was aimed at is gone, and its guests with it (the
+    // listing shows what runs now). The fence is moot.
+    delete st.fence;
+    c.say("fence-moot", `answers again in a new boot (${short(slot.bootId)}): the boot the poison pill was aimed at is gone, and its guests with it`, { server: name });
+    return recovering(c, name, st);
   }
   if (slot.bootId !== pill.bootId) {
     // A pill aimed at another boot is ignored by this one: aim again (the guests of the old boot died with it, but
