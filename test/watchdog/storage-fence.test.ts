@@ -268,11 +268,15 @@ describe("placement: seed 9.4 (a server with an agent is a target only while its
 });
 
 describe("durable state with a storage fence in flight", () => {
-  it("a restart re-writes the pill (the old answer died with the process)", () => {
+  it("a restart drops the disk evidence (taken on another clock, maybe another machine) and re-writes the pill once the slots are read again", () => {
     const r = run({ until: 5000, s2Stops: 1000, silentFrom: 2000 });
     expect(r.s.servers.s2.state).to.equal("fencing");
     const back = restoreState(serializeState(r.s), 5100);
-    const next = step(back, [up("s1"), miss("s2"), up("s3")], 5200);
-    expect(next.actions.filter((a) => a.kind === "pill")).to.have.length(1);
+    expect(back.servers.s2.disk).to.equal(undefined);
+    // No read yet: no pill, and no "impossible" either.
+    const first = step(back, [up("s1"), miss("s2"), up("s3")], 5200);
+    expect(first.actions.filter((a) => a.kind === "pill" || a.kind === "mark-server")).to.deep.equal([]);
+    const next = step(first.state, [up("s1"), miss("s2"), up("s3"), slots({ s1: slot(6), s2: slot(1), s3: slot(6) })], 6000);
+    expect(next.actions.filter((a) => a.kind === "pill")).to.deep.equal([{ kind: "pill", server: "s2", bootId: "boot-a", reason: "storage fence by the watchdog (attempt 2)" }]);
   });
 });

@@ -13,7 +13,9 @@ import type { StepContext } from "./step-context";
 import type { Observation, ServerName } from "./types";
 
 export function startStorageFence(c: StepContext, name: ServerName, st: ServerStatus, held: string[], at: { attempt: number; level: number; of: string; last: boolean }): void {
-  const slot = st.disk?.slot;
+  // No read of the slots yet (a watchdog just started): wait for one rather than call the fence impossible.
+  if (st.disk === undefined) return;
+  const slot = st.disk.slot;
   if (!slot || !armed(slot)) {
     const why = !slot
       ? `storage fence impossible: no agent slot for ${name} on the shared storage (is ovm-ha agent running there?)`
