@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import * as lab from "../lab/lab";
 import * as power from "../lab/power";
+import { setHwWatchdogTimeout } from "../lab/hw-watchdog-control";
 import { parsePositiveInt, resolveDir } from "./main";
 
 export function labCommand(): Command {
@@ -12,8 +13,9 @@ export function labCommand(): Command {
     .requiredOption("--servers <n>", "number of servers", parsePositiveInt)
     .option("--memory <mb>", "memory of each server in MB", parsePositiveInt)
     .option("--lun-size <mb>", "size of each shared LUN in MB", parsePositiveInt)
-    .action(async (o: { dir: string; servers: number; memory?: number; lunSize?: number }) => {
-      const info = await lab.labUp({ dir: resolveDir(o.dir), servers: o.servers, memoryMb: o.memory, lunSizeMb: o.lunSize });
+    .option("--watchdog-timeout <ms>", "timeout of each server's hardware watchdog (/dev/watchdog), like softdog's soft_margin (default 4000)", parsePositiveInt)
+    .action(async (o: { dir: string; servers: number; memory?: number; lunSize?: number; watchdogTimeout?: number }) => {
+      const info = await lab.labUp({ dir: resolveDir(o.dir), servers: o.servers, memoryMb: o.memory, lunSizeMb: o.lunSize, watchdogTimeoutMs: o.watchdogTimeout });
       process.stdout.write(JSON.stringify(info, null, 2) + "\n");
     });
 
@@ -62,6 +64,20 @@ export function labCommand(): Command {
       if (!/^\d+$/.test(n)) throw new Error(`lose-answers takes a whole number of commands (0 disarms), got '${n}'`);
       await lab.loseAnswers(lab.loadLab(resolveDir(o.dir)), server, count, o.at);
     });
+  dirOption(cmd.command("storage-loss <server>").description("the server loses its shared storage (only it): every read and write fails (EIO) or hangs, until `lab storage-restore` or a power cycle"))
+    .option("--mode <mode>", "fail: EIO at once; hang: no answer until restored (like a dead NFS hard mount)", "fail")
+    .action(async (server: string, o: { dir: string; mode: string }) => {
+      if (o.mode !== "fail" && o.mode !== "hang") throw new Error(`--mode takes 'fail' or 'hang', got '${o.mode}'`);
+      const sl = require("../lab/storage-loss") as typeof import("../lab/storage-loss");
+      const info = lab.loadLab(resolveDir(o.dir));
+      await sl.storageLoss(info, lab.serverName(info, server), o.mode);
+    });
+  dirOption(cmd.command("storage-restore <server>").description("give the server its shared storage back (operations waiting on a hang complete)"))
+    .action(async (server: string, o: { dir: string }) => {
+      const sl = require("../lab/storage-loss") as typeof import("../lab/storage-loss");
+      const info = lab.loadLab(resolveDir(o.dir));
+      await sl.storageRestore(info, lab.serverName(info, server));
+    });
   fault("shutdown", "planned shutdown: run the server's shutdown hooks, then stop it", (i, s) => lab.shutdown(i, s));
 
   dirOption(cmd.command("power <action> <server>").description("the lab's IPMI, printing what ipmitool prints: off = crash, on = boot again (empty of guests), status"))
@@ -79,7 +95,13 @@ export function labCommand(): Command {
       power.setFenceLies(lab.loadLab(resolveDir(o.dir)), server, state === "on");
     });
 
-  dirOption(cmd.command("status").description("the watchdog's source address and each server's power, hang, partition and xend state"))
+  dirOption(cmd.command("watchdog-timeout <ms>").description("set the hardware watchdogs' timeout (applies from the next open of /dev/watchdog on each server)"))
+    .action(async (ms: string, o: { dir: string }) => {
+      const info = lab.loadLab(resolveDir(o.dir));
+      setHwWatchdogTimeout(info.dir, parsePositiveInt(ms));
+    });
+
+  dirOption(cmd.command("status").description("the watchdog's source address, each server's power, hang, partition and xend state, and its hardware watchdog (armed, resets)"))
     .action(async (o: { dir: string }) => {
       const info = lab.loadLab(resolveDir(o.dir));
       process.stdout.write(JSON.stringify(lab.labStatus(info), null, 2) + "\n");

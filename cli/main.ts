@@ -2,6 +2,7 @@
 // The `ovm-ha` command line.
 import { Command, InvalidArgumentError } from "commander";
 import * as path from "path";
+import { agentCommand } from "./agent-command";
 import { labCommand } from "./lab-command";
 import { watchdogCommands } from "./watchdog-command";
 
@@ -10,6 +11,7 @@ function main(): void {
   program.name("ovm-ha").description("Highly available Oracle VM server pools: lab, watchdog and tools").showHelpAfterError();
   program.addCommand(labCommand());
   for (const c of watchdogCommands()) program.addCommand(c);
+  program.addCommand(agentCommand());
   program.parseAsync(process.argv).catch((e: Error) => {
     process.stderr.write(`ovm-ha: ${e.message}\n`);
     process.exit(1);

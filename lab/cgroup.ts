@@ -22,6 +22,11 @@ export function serverCgroupDir(slot: number, server: string): string {
   return path.join(labCgroupDir(slot), server);
 }
 
+/** `lab storage-loss`: the server's FUSE passthroughs, beside its cgroup (a hang must not freeze them). */
+export function storageFaultCgroupDir(slot: number, server: string): string {
+  return path.join(labCgroupDir(slot), `storage-${server}`);
+}
+
 /** Dom0's processes: sshd and everything it starts (xm, agents). */
 export function dom0CgroupDir(slot: number, server: string): string {
   return path.join(serverCgroupDir(slot, server), "dom0");

@@ -98,6 +98,8 @@ export function lostAnswers(labDir: string, server: string): LostAnswer[] {
 /** Every switch off (power cycle, `lab down`). */
 export function clearFaults(labDir: string, server: string): void {
   writeXendFault(labDir, server, undefined);
+  // `lab storage-loss` ends with the power cycle (its passthroughs die with the server's mount namespace).
+  fs.rmSync(path.join(faultsDir(labDir, server), "storage.json"), { force: true });
   fs.rmSync(faultFiles.loseAnswers(labDir, server), { force: true });
 }
 

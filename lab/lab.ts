@@ -11,6 +11,9 @@ import { LabInfo, LabLun, LabServer, layout } from "./layout";
 import { bootServer, killServer, prepareServer, PROJECT_ROOT, serverIsRunning, serverNamespacePid, waitForSsh } from "./server";
 import { allocateSlot, releaseSlot, slotAddress } from "./slots";
 import { SHUTDOWN_SCRIPT } from "./standins/manifest";
+import { HwWatchdogStatus, hwWatchdogStatus, setHwWatchdogTimeout, startHwWatchdog, stopHwWatchdog } from "./hw-watchdog-control";
+import { randomUUID } from "crypto";
+import { storageLossState } from "./storage-loss";
 
 const execFileAsync = promisify(execFile);
 
@@ -22,6 +25,8 @@ export interface LabUpOptions {
   /** Size of each shared LUN image (sparse). */
   lunSizeMb?: number;
   bootTimeoutMs?: number;
+  /** Timeout of every server's hardware watchdog (/dev/watchdog), like softdog's soft_margin; default 4000 ms. */
+  watchdogTimeoutMs?: number;
 }
 
 export interface LoopRecord {
@@ -74,6 +79,11 @@ export function loadLab(dir: string): LabInfo {
   const file = layout.labJson(dir);
   if (!fs.existsSync(file)) throw new LabError(`no lab in ${dir} (no lab.json): start one with \`ovm-ha lab up --servers N --dir ${dir}\``);
   return JSON.parse(fs.readFileSync(file, "utf8")) as LabInfo;
+}
+
+/** A server's name, from its name or address (a clear error naming the lab's servers otherwise). */
+export function serverName(info: LabInfo, name: string): string {
+  return findServer(info, name).name;
 }
 
 function findServer(info: LabInfo, name: string): LabServer {
@@ -199,6 +209,8 @@ export async function labUp(opts: LabUpOptions): Promise<LabInfo> {
     await createLuns(info, luns);
     installFirewall(slot);
     fs.writeFileSync(layout.labJson(dir), JSON.stringify(info, null, 2) + "\n");
+    if (opts.watchdogTimeoutMs !== undefined) setHwWatchdogTimeout(dir, opts.watchdogTimeoutMs);
+    else fs.rmSync(path.join(dir, "hw-watchdog.json"), { force: true });
     await Promise.all(servers.map((s) => powerOn(info, s.name, opts.bootTimeoutMs)));
     return info;
   } catch (e) {
@@ -215,6 +227,8 @@ export async function labDown(dirArg: string): Promise<void> {
   let info: LabInfo | undefined;
   try { info = loadLab(dir); } catch { info = undefined; }
   const slot = info?.slot ?? (slotText ? Number(slotText) : undefined);
+  // The watchdogs' timers first: one must not reset a server that `lab down` is stopping.
+  if (info) for (const s of info.servers) await stopHwWatchdog(info, s.name);
   if (slot !== undefined) {
     await removeCgroupTree(labCgroupDir(slot));
     removeFirewall(slot);
@@ -236,6 +250,10 @@ export async function powerOn(info: LabInfo, name: string, timeoutMs = 30000): P
   // A boot starts xend and a fresh sshd: no xend fault, no answers waiting to be lost.
   clearFaults(info.dir, server.name);
   writeState(info, server.name, { power: "on", hung: false, hangScope: undefined, xend: undefined });
+  // Each boot its own id (the server sees it at /proc/sys/kernel/random/boot_id, as on Linux).
+  fs.writeFileSync(layout.serverBootId(info.dir, server.name), randomUUID() + "\n");
+  // The watchdog chip's timer, on the host (stopped until the server opens /dev/watchdog).
+  startHwWatchdog(info, server.name);
   bootServer(info, server);
   await waitForSsh(server, timeoutMs, layout.serverLog(info.dir, server.name));
 }
@@ -243,8 +261,22 @@ export async function powerOn(info: LabInfo, name: string, timeoutMs = 30000): P
 /** `lab crash` and `lab power off`: every process of the server dies at once. */
 export async function crash(info: LabInfo, name: string): Promise<void> {
   const server = findServer(info, name);
+  await stopHwWatchdog(info, server.name);
   await killServer(info, server.name);
   writeState(info, server.name, { power: "off", hung: false, hangScope: undefined });
+}
+
+/**
+ * The hardware watchdog's reset (lab/hw-watchdog.ts calls it from the server's timer process): every process of the
+ * server ends at once, guests included, as in a crash; then the server boots again. The timer keeps running
+ * (it is the caller). `killed` runs once nothing of the server runs any more.
+ */
+export async function resetServer(info: LabInfo, name: string, killed?: () => void): Promise<void> {
+  const server = findServer(info, name);
+  await killServer(info, server.name);
+  writeState(info, server.name, { power: "off", hung: false, hangScope: undefined });
+  killed?.();
+  await powerOn(info, server.name);
 }
 
 /**
@@ -379,14 +411,21 @@ export function serverStates(info: LabInfo): Record<string, ServerRuntimeState> 
 }
 
 export interface LabStatus {
+  /** Each server's hardware watchdog: running (powered), armed, open, timeout, last keepalive, resets made. */
+  watchdogs?: Record<string, HwWatchdogStatus>;
   /** Source address for the watchdog's SSH connections (`localAddress`), so `partition --from` can single it out. */
   watchdogAddress?: string;
   clientAddresses?: string[];
-  servers: Record<string, ServerRuntimeState & { loseAnswersLeft: number }>;
+  servers: Record<string, ServerRuntimeState & { loseAnswersLeft: number; storageLoss?: string }>;
 }
 
 export function labStatus(info: LabInfo): LabStatus {
   const servers: LabStatus["servers"] = {};
-  for (const [name, st] of Object.entries(serverStates(info))) servers[name] = { ...st, loseAnswersLeft: loseAnswersLeft(info.dir, name) };
-  return { watchdogAddress: info.watchdogAddress, clientAddresses: info.clientAddresses, servers };
+  const watchdogs: Record<string, HwWatchdogStatus> = {};
+  for (const [name, st] of Object.entries(serverStates(info))) {
+    const storage = storageLossState(info.dir, name);
+    servers[name] = { ...st, loseAnswersLeft: loseAnswersLeft(info.dir, name), ...(storage ? { storageLoss: storage.mode } : {}) };
+    watchdogs[name] = hwWatchdogStatus(info.dir, name);
+  }
+  return { watchdogAddress: info.watchdogAddress, clientAddresses: info.clientAddresses, servers, watchdogs };
 }

@@ -72,6 +72,8 @@ export const layout = {
   serverDisks: (dir: string, name: string) => path.join(dir, "servers", name, "disks.json"),
   serverPid: (dir: string, name: string) => path.join(dir, "servers", name, "sshd.pid"),
   serverLog: (dir: string, name: string) => path.join(dir, "servers", name, "console.log"),
+  /** The id of the server's current boot, bind-mounted over its /proc/sys/kernel/random/boot_id. */
+  serverBootId: (dir: string, name: string) => path.join(dir, "servers", name, "boot_id"),
   /** Runtime state of a server kept on the host: "up", "down", "hung", "partitioned". */
   serverState: (dir: string, name: string) => path.join(dir, "servers", name, "state.json"),
   lunDir: (dir: string) => path.join(dir, "storage", "luns"),

@@ -3,9 +3,10 @@ import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
-import { killCgroup, serverCgroupDir, ensureCgroup, cgroupPids, dom0CgroupDir, guestsCgroupDir } from "./cgroup";
+import { killCgroup, serverCgroupDir, storageFaultCgroupDir, ensureCgroup, cgroupPids, dom0CgroupDir, guestsCgroupDir } from "./cgroup";
 import { LabInfo, LabServer, layout, SERVER_IDENTITY, ServerIdentity } from "./layout";
 import { REAL_DIR, STANDINS } from "./standins/manifest";
+import { ensureHwWatchdogDevice } from "./hw-watchdog-control";
 
 /** Root of the package (holds dist/ and lab/server-boot.sh). */
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
@@ -17,6 +18,8 @@ const BASE_DEVICES: [string, number, number, string][] = [
   ["random", 1, 8, "666"],
   ["urandom", 1, 9, "666"],
   ["tty", 5, 0, "666"],
+  // FUSE, as on any Linux server (`lab storage-loss` mounts its passthrough in the server's namespace with it).
+  ["fuse", 10, 229, "666"],
 ];
 
 /** Like fs.existsSync, but true for a dangling symlink too (dev/ptmx points into a devpts mounted only at boot). */
@@ -66,6 +69,8 @@ export function prepareServer(info: LabInfo, server: LabServer): void {
   for (const [link, target] of [["fd", "/proc/self/fd"], ["stdin", "/proc/self/fd/0"], ["stdout", "/proc/self/fd/1"], ["stderr", "/proc/self/fd/2"]]) {
     if (!present(path.join(dev, link))) fs.symlinkSync(target, path.join(dev, link));
   }
+  // /dev/watchdog: the hardware watchdog's device (a FIFO read by the server's timer on the host).
+  ensureHwWatchdogDevice(dir, name);
   const partitions = layout.serverPartitions(dir, name);
   if (!fs.existsSync(partitions)) fs.writeFileSync(partitions, "major minor  #blocks  name\n\n");
   if (!fs.existsSync(layout.serverDisks(dir, name))) fs.writeFileSync(layout.serverDisks(dir, name), "[]\n");
@@ -131,6 +136,8 @@ export function prepareServer(info: LabInfo, server: LabServer): void {
     const script = path.join(info.runtime.dist, "lab", "standins", `${s.script}.js`);
     writeFileIn(upper, s.path, `#!/bin/sh\nexec ${shQuote(node)} ${shQuote(script)} "$@"\n`, 0o755);
   }
+  // ovm-ha itself (the agent runs on every server): the project's CLI with the lab's Node.
+  writeFileIn(upper, "/usr/bin/ovm-ha", `#!/bin/sh\nexec ${shQuote(node)} ${shQuote(path.join(info.runtime.dist, "cli", "main.js"))} "$@"\n`, 0o755);
 }
 
 function shQuote(s: string): string {
@@ -203,6 +210,8 @@ export async function waitForSsh(server: LabServer, timeoutMs: number, logFile?:
 }
 
 export async function killServer(info: LabInfo, name: string): Promise<void> {
+  // `lab storage-loss` passthroughs first: a process waiting on a FUSE answer dies only once it gets one.
+  await killCgroup(storageFaultCgroupDir(info.slot, name));
   await killCgroup(serverCgroupDir(info.slot, name));
 }
 

@@ -1,6 +1,7 @@
 // Power-on of a lab server (run inside it before sshd): what the kernel and the init scripts of a real Oracle VM
 // server would do. Fresh mtab and /run state, SAN disks attached, iSCSI sessions to every node record, o2cb online
 // when enabled, fstab _netdev OCFS2/NFS lines and registered repositories mounted. Failures are logged, never fatal.
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { attachDisk, detachAllDisks } from "../devices";
@@ -13,6 +14,27 @@ import { readRecords } from "../storage/iscsi-state";
 import { readSysconfig } from "../storage/o2cb-state";
 import { readRepositories } from "../storage/repositories";
 import { Io, loadContext, processIo, serverPath, StandinContext } from "../storage/server-context";
+
+const RC3 = "/etc/rc.d/rc3.d";
+
+/**
+ * EL5's rc 3: every /etc/rc.d/rc3.d/S* script with "start", in order. On EL5 sshd (S55) starts before the late
+ * services (the ovm-ha agent is S98), so they run in the background here while the lab's boot goes on to sshd;
+ * each init script bounds itself. Their output goes to /var/log/ovm-lab-rc3.log.
+ */
+function startServices(io: Io): void {
+  const scripts = fs.existsSync(RC3) ? fs.readdirSync(RC3).filter((f) => f.startsWith("S")).sort() : [];
+  if (scripts.length === 0) return;
+  const log = fs.openSync("/var/log/ovm-lab-rc3.log", "a");
+  const child = spawn("/bin/sh", ["-c", 'for f in "$@"; do echo "rc3: $f start"; "$f" start; echo "rc3: $f start: exit $?"; done', "rc3", ...scripts.map((x) => path.join(RC3, x))], {
+    detached: true,
+    stdio: ["ignore", log, log],
+    cwd: "/",
+  });
+  child.unref();
+  fs.closeSync(log);
+  io.out(`boot: starting ${scripts.join(" ")} (rc3.d) in the background\n`);
+}
 
 export async function boot(ctx: StandinContext, io: Io): Promise<number> {
   const step = async (what: string, fn: () => Promise<unknown> | unknown) => {
@@ -46,6 +68,8 @@ export async function boot(ctx: StandinContext, io: Io): Promise<number> {
   await step("fstab nfs", () => mountAll(ctx, io, ["nfs", "nfs4"]));
   await step("fstab ocfs2", () => mountAll(ctx, io, ["ocfs2"], ["_netdev"]));
   await step("repositories", () => mountRepositories(ctx, io, readRepositories(ctx)));
+  // EL5's rc 3 (the ovm-ha agent starts here), in the background: sshd comes first, as on EL5.
+  await step("rc3.d", () => startServices(io));
   return 0;
 }
 

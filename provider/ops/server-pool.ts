@@ -15,6 +15,8 @@ import { masterFiles, propagateTo } from "./server-pool/propagate";
 import { withRunStats } from "./server-pool/run-stats-file";
 import { probeServer, reasonOf } from "./server-pool/server-probe";
 import { HOOK_SCRIPT, hookInSync, installHook, removeHook } from "./server-pool/shutdown-hook";
+import { agentInSync, installAgent, removeAgent, removePropagated, restartAgent, writePropagated } from "./server-pool/agent-service";
+import { TimingSchema } from "../../ha/ha-record";
 import { ServerFacts, verifyServers } from "./server-pool/verify-servers";
 
 type Bag = Record<string, unknown>;
@@ -128,8 +130,8 @@ function createdDirsOf(props: Bag): CreatedDirs {
 async function converge(p: Inputs, targets: ServerEndpoint[], clusterConf: string, done: string[], dirs: CreatedDirs): Promise<number> {
   const master = endpointOf(p.master);
   const members = targets.filter((s) => s.name !== master.name);
+  const files = await masterFiles(master, clusterConf);
   if (members.length > 0) {
-    const files = await masterFiles(master, clusterConf);
     // Each member's steps are recorded as they finish, so a failure on one member still says what was done.
     const steps: string[] = [];
     try {
@@ -147,7 +149,20 @@ async function converge(p: Inputs, targets: ServerEndpoint[], clusterConf: strin
   done.push(`hook installed on ${targets.map((s) => s.name).join(", ")}`);
   const { generation } = await writePoolRecord(master, record, p);
   done.push(`HA record at generation ${generation}`);
+  // Seed 9.4 at every agent start: the master's files on the shared storage; then the agents (they read the record).
+  await writePropagated(master, p.clusterRoot, files);
+  await onEachServer("starting the ovm-ha agent", targets, (s) => installAgent(s, { server: s.name, clusterRoot: p.clusterRoot }));
+  done.push(`ovm-ha agent running on ${targets.map((s) => s.name).join(", ")}`);
   return generation;
+}
+
+/** Whether a change of inputs changes the agents' timing (they read it at start: they must restart). */
+function agentTimingChanged(old: Inputs, p: Inputs): boolean {
+  const of = (x: Inputs) => {
+    const t = TimingSchema.safeParse(x.timing);
+    return t.success ? JSON.stringify(t.data.agent) : "unknown";
+  };
+  return of(old) !== of(p);
 }
 
 export async function create(inputs: Bag): Promise<pulumi.dynamic.CreateResult> {
@@ -197,8 +212,10 @@ export async function update(id: string, olds: Bag, news: Bag): Promise<pulumi.d
           installHook(s, { server: s.name, clusterRoot: p.clusterRoot, timeoutSeconds: DRAIN_TIMEOUT_SECONDS }),
         );
         hookTargets.forEach((s, i) => noteCreatedDirs(dirs, s.name, installed[i].createdDirs));
+        await onEachServer("starting the ovm-ha agent", hookTargets, (s) => installAgent(s, { server: s.name, clusterRoot: p.clusterRoot }));
       }
       const { generation } = await writePoolRecord(master, poolRecordPath(p.clusterRoot), p);
+      if (agentTimingChanged(old, p)) await onEachServer("restarting the ovm-ha agent (new timing.agent)", newServers.map(endpointOf), restartAgent);
       const facts = newServers.map((s) => oldFacts.find((f) => f.name === s.name)!).filter(Boolean);
       return { outs: outputsOf(p, facts, generation, true, dirs) };
     }
@@ -212,6 +229,7 @@ export async function update(id: string, olds: Bag, news: Bag): Promise<pulumi.d
       if (moves.length) done.push(`migrated ${moves.map((m) => `${m.guest} ${m.from}->${m.to}`).join(", ")}`);
       const generation = await converge(p, added.map(endpointOf), clusterConf, done, dirs);
       if (removed.length) {
+        await onEachServer("removing the ovm-ha agent", removed.map(endpointOf), (s) => removeAgent(s, p.clusterRoot));
         await onEachServer("removing the planned-shutdown hook", removed.map(endpointOf), (s) => removeHook(s, dirs[s.name]));
         for (const s of removed) delete dirs[s.name];
         done.push(`hook removed from ${removed.map((s) => s.name).join(", ")}`);
@@ -254,7 +272,10 @@ export async function read(id: string, props: Bag): Promise<pulumi.dynamic.ReadR
     // The drain hook on every server that answered: one changed or removed by hand is drift the next up repairs.
     const answering = servers.filter((_, i) => probes[i]).map(endpointOf);
     const hooks = await Promise.all(
-      answering.map((s) => hookInSync(s, { server: s.name, clusterRoot: p.clusterRoot, timeoutSeconds: DRAIN_TIMEOUT_SECONDS }).catch((e) => {
+      answering.map((s) => hookInSync(s, { server: s.name, clusterRoot: p.clusterRoot, timeoutSeconds: DRAIN_TIMEOUT_SECONDS })
+        // The agent's service is part of what the hook's drift covers: an up re-installs and starts both.
+        .then(async (ok) => ok && (await agentInSync(s, { server: s.name, clusterRoot: p.clusterRoot })))
+        .catch((e) => {
         if (isCredentialFailure(e)) throw e;
         return true; // not known: not reported as drift
       })),
@@ -289,8 +310,11 @@ export async function delete_(id: string, props: Bag): Promise<void> {
   await withRunStats(servers.map((s) => s.name), async () => {
     await connectAll(`deleting server pool ${String(p.name)}`, servers);
     // The Guests of the pool depend on it and are deleted first; repositories and cluster.conf belong to the
-    // Cluster. The pool's own traces are the record and the hooks.
+    // Cluster. The pool's own traces are the record, the hooks and the agents.
+    // The agents stop cleanly (devices disarmed) before anything of theirs goes.
+    await onEachServer("removing the ovm-ha agent", servers, (s) => removeAgent(s, p.clusterRoot));
     if (p.clusterRoot) await removeFile(endpointOf(p.master), poolRecordPath(p.clusterRoot));
+    if (p.clusterRoot) await removePropagated(endpointOf(p.master), p.clusterRoot);
     const dirs = createdDirsOf(props);
     await onEachServer("removing the planned-shutdown hook", servers, (s) => removeHook(s, dirs[s.name]));
   });

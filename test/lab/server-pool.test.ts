@@ -11,6 +11,8 @@ import { ServerPool } from "../../provider/resources/server-pool";
 import { PoolRecordSchema } from "../../ha/ha-record";
 import { formatClusterConf } from "../../provider/parsers";
 import { ok } from "../support/engine-ok";
+import { waitFor } from "../support/wait-for";
+import { hwWatchdogStatus } from "../../lab/hw-watchdog-control";
 
 const projectDir = path.resolve(__dirname, "../../..");
 
@@ -114,6 +116,11 @@ describe("ServerPool on the lab (engine harness)", function () {
         "/etc/rc.d/init.d/ovm-ha-drain\n/etc/rc.d/init.d/ovm-ha-drain\nx\n",
       );
       expect(await sh(s, "/etc/rc.d/init.d/ovm-ha-drain status && echo armed")).to.equal("armed\n");
+      // The self-fencing agent: enabled at boot, running, its slot `ready` (seed 9.4: files and repositories match).
+      expect(await sh(s, "readlink /etc/rc.d/rc3.d/S98ovm-ha-agent; readlink /etc/rc.d/rc0.d/K02ovm-ha-agent; /etc/rc.d/init.d/ovm-ha-agent status >/dev/null && echo running")).to.equal(
+        "/etc/rc.d/init.d/ovm-ha-agent\n/etc/rc.d/init.d/ovm-ha-agent\nrunning\n",
+      );
+      await waitFor(`${s}'s agent slot ready`, async () => /"state":"ready"/.test(await sh(s, `cat ${root}/.ovm-ha/slots/${s}.json 2>/dev/null || true`)), 20000);
     }
   });
 
@@ -193,6 +200,9 @@ describe("ServerPool on the lab (engine harness)", function () {
     ok(await stack.destroy());
     for (const s of names().slice(0, 2)) {
       expect(await sh(s, `[ -e ${record} ] || [ -e /etc/rc.d/init.d ] || [ -e /etc/rc.d/rc3.d ] && echo left || echo clean`), s).to.equal("clean\n");
+      // The agents stopped cleanly (devices disarmed) and their slots and the propagated files are gone.
+      expect(await sh(s, `[ -e ${root}/.ovm-ha/slots/${s}.json ] || [ -e ${root}/.ovm-ha/propagated.json ] || [ -e /etc/rc.d/rc0.d/K02ovm-ha-agent ] && echo left || echo clean`), s).to.equal("clean\n");
+      expect(hwWatchdogStatus(lab.dir, s), s).to.include({ armed: false, open: false, resets: 0 });
       expect(await sh(s, "[ -d /etc/rc.d/rc0.d ] && [ -d /etc/rc.d/rc6.d ] && [ -e /etc/ovs/repositories ] && echo kept"), s).to.equal("kept\n");
     }
   });
