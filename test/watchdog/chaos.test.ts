@@ -142,8 +142,9 @@ function chaos(label: string, baseDir: string, runs: number, storage: boolean, s
     }
     expect(details.failed).to.equal(false);
     expect(ran).to.be.at.least(runs);
-    expect(seen.fenced, "schedules in which a server was fenced").to.be.greaterThan(runs / 20);
-    if (storage) for (const [k, n] of Object.entries(seen)) expect(n, `storage schedules with ${k}`).to.be.greaterThan(runs / 50);
+    // Too few schedules (a smoke run with CHAOS_RUNS=1) say nothing about coverage.
+    if (runs >= 100) expect(seen.fenced, "schedules in which a server was fenced").to.be.greaterThan(runs / 20);
+    if (storage && runs >= 100) for (const [k, n] of Object.entries(seen)) expect(n, `storage schedules with ${k}`).to.be.greaterThan(runs / 50);
   });
 }
 

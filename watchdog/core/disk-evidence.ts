@@ -114,6 +114,9 @@ export function lostToSelfFence(c: StepContext): void {
     if (!server) continue;
     const v = diskView(server, c.timing, c.now);
     if (v.kind !== "stale") continue;
+    // A lost lease: the slot stopped changing before the guest vanished (the agent kills at the end of its lease).
+    // A slot that went stale only later (a hang after a human's `xm destroy`) says nothing about that guest.
+    if (v.slot.state !== "self-fencing" && v.since > st.since) continue;
     const elsewhere = c.order.some((n) => n !== st.from && c.s.servers[n]?.guests?.some((g) => g.name === name));
     if (elsewhere) continue;
     c.say("guest-lost", `vanished from ${st.from}, whose agent is self-fencing (disk heartbeat ${v.slot.state === "self-fencing" ? "says self-fencing" : "no longer renewed"}): destroyed by it, so restarted`, { guest: name, server: st.from });

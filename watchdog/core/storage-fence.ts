@@ -80,12 +80,12 @@ export function storageProgress(c: StepContext, name: ServerName, st: ServerStat
     return recovering(c, name, st);
   }
   if (slot.bootId !== pill.bootId) {
-    // A pill aimed at another boot is ignored by this one: aim again (the guests of the old boot died with it, but
-    // this boot may have been given guests since).
-    fence.pill = { bootId: slot.bootId, sentAt: c.now };
-    c.act({ kind: "pill", server: name, bootId: slot.bootId, reason: `storage fence by the watchdog, re-aimed at boot ${short(slot.bootId)}` });
-    c.say("pill-reaimed", `its slot shows boot ${short(slot.bootId)}, not ${pill.bootId === null ? "none" : short(pill.bootId)}: poison pill written again, aimed at it`, { server: name }, true);
-    return;
+    // A new boot: the boot the pill was aimed at has ended, and every guest of it with it. No guest can be in the
+    // new boot: a server whose fence uses the storage is a target only once its slot in that boot was read ready
+    // (seed 9.4), the pill was aimed at the last boot read, and a fencing server is no target. Aiming again at
+    // the new boot would only reset a server that has just booted, again and again.
+    st.listingSentAt = Math.max(st.listingSentAt ?? 0, c.now);
+    return fenced(c, name, `storage fence: its slot shows a new boot (${short(slot.bootId)}, not ${pill.bootId === null ? "none" : short(pill.bootId)}): the boot the poison pill was aimed at has ended, and its guests with it`);
   }
   if (pill.answeredAt !== undefined) {
     // The agent reads the pill within one interval; a renewal later than that means it does not obey.
