@@ -103,7 +103,8 @@ export function fenceCommand(): Command {
       const r = await storageFenceByOperator(loadWatchdogConfig(o.config), server, o.reason);
       for (const w of r.warnings) process.stderr.write(`ovm-ha fence: !! ${w}\n`);
       process.stdout.write(`${server}: poison pill written through ${r.via}, aimed at boot ${r.pill.bootId ?? "(any)"}; ${server} is off within ${r.messageWaitMs} ms (the message wait)\n`);
-      if (r.warnings.length) process.exitCode = 2;
+      // One-shot: the pill is written and answered; do not wait for the SSH layer's keepalive timers to wind down.
+      process.exit(r.warnings.length ? 2 : 0);
     });
 }
 

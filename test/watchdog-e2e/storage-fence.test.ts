@@ -207,8 +207,10 @@ describe("storage fence on the lab: no power fence at all (4 servers, agents, ha
     await w.lab.partitionFrom(V, w.lab.watchdogAddress);
     await waitFor(`${V} said cut off`, () => w.events("server-cut-off", { server: V }, t0).length > 0, 30000);
     const tPill = Date.now();
-    const r = await run(process.execPath, [path.join(PROJECT_ROOT, "dist", "cli", "main.js"), "fence", V, "--storage", "--config", w.configFile, "--reason", "e2e: pill while partitioned"], { timeout: 60000 });
-    expect(r.stdout).to.match(new RegExp(`^${V}: poison pill written through ovs\\d, aimed at boot [0-9a-f-]+; ${V} is off within ${MESSAGE_WAIT} ms`));
+    const r = await run(process.execPath, [path.join(PROJECT_ROOT, "dist", "cli", "main.js"), "fence", V, "--storage", "--config", w.configFile, "--reason", "e2e: pill while partitioned"], { timeout: 60000 }).catch((e: Error & { stdout?: string; stderr?: string }) => {
+      throw new Error(`ovm-ha fence ${V} --storage failed: ${e.message} (code ${(e as { code?: unknown }).code}, signal ${(e as { signal?: unknown }).signal})\nstdout: ${e.stdout}\nstderr: ${e.stderr}`);
+    });
+    expect(r.stdout).to.match(new RegExp(`^${V}: poison pill written through \\S+, aimed at boot [0-9a-f-]+; ${V} is off within ${MESSAGE_WAIT} ms`));
     const times = await w.recoveredOnce(guests, V, t0, 90000);
     await waitFor(`a hardware watchdog reset of ${V}`, () => w.resetsSince(V, tPill).length > 0, 30000);
     expect(w.events("guest-start", {}, t0).filter((l) => guests.includes(l.guest!)).every((l) => l.t >= tPill), "nothing started before the pill").to.equal(true);
