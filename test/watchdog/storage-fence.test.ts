@@ -154,6 +154,16 @@ describe("storage fence", () => {
     expect(log(r)).to.match(/server-fenced server=s2: known off by its disk heartbeat: its agent's last write says self-fencing/);
     expect(r.actions).to.deep.include({ kind: "start", guest: "vm2", server: "s1" });
   });
+  it("a new boot in the slot (still cut off from the watchdog) ends the fence: the boot the pill was aimed at is over; no pill aimed at the new boot", () => {
+    let s = createManagerState(poolOf(3, { method: "storage" }), [vm("vm2")], 0);
+    for (const t of [0, 1000]) s = step(s, [up("s1"), up("s2", ["vm2"]), up("s3"), slots({ s1: slot(t), s2: slot(t), s3: slot(t) })], t).state;
+    for (const t of [2000, 3000, 4000, 5000]) s = step(s, [up("s1"), miss("s2"), up("s3"), slots({ s1: slot(t), s2: slot(1000), s3: slot(t) })], t).state;
+    expect(s.servers.s2.state).to.equal("fencing");
+    const r = step(s, [up("s1"), miss("s2"), up("s3"), slots({ s1: slot(6000), s2: slot(1, "starting", "boot-b"), s3: slot(6000) })], 6000);
+    expect(log(r)).to.match(/server-fenced server=s2: storage fence: its slot shows a new boot \(boot-b, not boot-a\)/);
+    expect(r.actions.filter((a) => a.kind === "pill")).to.deep.equal([]);
+    expect(r.actions.filter((a) => a.kind === "start")).to.have.length(1);
+  });
   it("a pill not obeyed (the slot still renewed after it must have been read) fails the level, loudly", () => {
     let s = createManagerState(poolOf(3, { method: "storage" }), [vm("vm2")], 0);
     let seq = 0;
