@@ -11,7 +11,7 @@ import { LabInfo, LabLun, LabServer, layout } from "./layout";
 import { bootServer, killServer, prepareServer, PROJECT_ROOT, serverIsRunning, serverNamespacePid, waitForSsh } from "./server";
 import { allocateSlot, releaseSlot, slotAddress } from "./slots";
 import { SHUTDOWN_SCRIPT } from "./standins/manifest";
-import { HwWatchdogStatus, hwWatchdogStatus, setHwWatchdogTimeout, startHwWatchdog, stopHwWatchdog } from "./hw-watchdog-control";
+import { hwWatchdogFiles, HwWatchdogStatus, hwWatchdogStatus, setHwWatchdogTimeout, startHwWatchdog, stopHwWatchdog } from "./hw-watchdog-control";
 import { randomUUID } from "crypto";
 import { storageLossState } from "./storage-loss";
 
@@ -170,6 +170,8 @@ export async function labUp(opts: LabUpOptions): Promise<LabInfo> {
     for (let i = 1; i <= opts.servers; i++) {
       const name = `ovs${i}`;
       fs.mkdirSync(layout.serverDir(dir, name), { recursive: true });
+      // A new lab starts with no record of an earlier one's watchdog resets (the servers' disks are kept).
+      for (const f of [hwWatchdogFiles.resets(dir, name), hwWatchdogFiles.state(dir, name)]) fs.rmSync(f, { force: true });
       const hostKey = path.join(layout.serverDir(dir, name), "ssh_host_ed25519_key");
       generateKey(hostKey, name);
       const address = slotAddress(slot, i);

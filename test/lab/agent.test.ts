@@ -134,11 +134,25 @@ describe("lab: ovm-ha agent (self-fencing through the hardware watchdog)", funct
     await agents.stop("ovs2");
     const slot = agents.slot("ovs2")!;
     expect(slot.state).to.equal("stopped");
-    expect(agents.watchdog("ovs2")).to.include({ armed: false, open: false });
+    // The timer takes the 'V' and the close from the device a moment after the agent has gone.
+    await waitFor("ovs2's watchdog disarmed", () => !agents.watchdog("ovs2").armed && !agents.watchdog("ovs2").open, 5000, 20);
     await sleep(TIMING.deviceTimeoutMs + 1500);
     expect(agents.resets("ovs2").length, "resets after the stop").to.equal(resetsBefore);
     expect(agents.slot("ovs2")!.seq, "no write after stopped").to.equal(slot.seq);
     await agents.start("ovs2");
     await agents.waitSlot("ovs2", (x) => x.state === "ready" && x.seq > slot.seq, "ready again after start");
+  });
+
+  it("a planned shutdown (lab shutdown) stops the agent through its K02 link: slot stopped, no reset; a power on starts it again", async () => {
+    const before = agents.slot("ovs3")!;
+    const resets = agents.resets("ovs3").length;
+    await lab.fault("shutdown", "ovs3");
+    const slot = agents.slot("ovs3")!;
+    expect([slot.bootId, slot.state]).to.deep.equal([before.bootId, "stopped"]);
+    expect(agents.log("ovs3")).to.match(/stopped: slot says stopped, watchdog device disarmed \(magic close\)/);
+    await lab.fault("power-on", "ovs3");
+    const again = await agents.waitSlot("ovs3", (x) => x.bootId !== before.bootId && x.state === "ready", "ready after the power on");
+    expect(again.seq).to.be.greaterThan(0);
+    expect(agents.resets("ovs3").length, "resets").to.equal(resets);
   });
 });

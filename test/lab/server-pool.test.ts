@@ -202,6 +202,7 @@ describe("ServerPool on the lab (engine harness)", function () {
       expect(await sh(s, `[ -e ${record} ] || [ -e /etc/rc.d/init.d ] || [ -e /etc/rc.d/rc3.d ] && echo left || echo clean`), s).to.equal("clean\n");
       // The agents stopped cleanly (devices disarmed) and their slots and the propagated files are gone.
       expect(await sh(s, `[ -e ${root}/.ovm-ha/slots/${s}.json ] || [ -e ${root}/.ovm-ha/propagated.json ] || [ -e /etc/rc.d/rc0.d/K02ovm-ha-agent ] && echo left || echo clean`), s).to.equal("clean\n");
+      await waitFor(`${s}'s watchdog disarmed`, () => !hwWatchdogStatus(lab.dir, s).armed, 5000);
       expect(hwWatchdogStatus(lab.dir, s), s).to.include({ armed: false, open: false, resets: 0 });
       expect(await sh(s, "[ -d /etc/rc.d/rc0.d ] && [ -d /etc/rc.d/rc6.d ] && [ -e /etc/ovs/repositories ] && echo kept"), s).to.equal("kept\n");
     }
