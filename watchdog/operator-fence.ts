@@ -33,9 +33,11 @@ export async function storageFenceByOperator(config: WatchdogConfig, server: str
         const read = await ssh.exec(ep, readSlotsCommand(root), { timeoutMs: 10000 });
         const slot = parseSlots(read.stdout, names).slots[server];
         const warnings: string[] = [];
-        if (!slot) warnings.push(`${server} has no readable agent slot: the pill is aimed at no boot in particular; nothing resets ${server} unless an ovm-ha agent with a watchdog device runs there`);
-        else if (slot.state === "stopped") warnings.push(`${server}'s agent is stopped and its watchdog device disarmed: nothing will reset it until an agent runs again`);
-        const pill = pillFor(server, slot?.bootId ?? null, "operator", reason, Date.now());
+        // A pill aimed at no boot would be obeyed by every later boot (an agent removes only pills aimed at an
+        // earlier boot): refused rather than leave a server that resets itself at every start.
+        if (!slot) throw new UsageError(`${server} has no readable agent slot under ${root}/.ovm-ha/slots: no pill written (a pill aimed at no boot would reset every later boot); is ovm-ha agent running there?`);
+        if (slot.state === "stopped") warnings.push(`${server}'s agent is stopped and its watchdog device disarmed: nothing will reset it until an agent runs again`);
+        const pill = pillFor(server, slot.bootId, "operator", reason, Date.now());
         await writePill(ssh, ep, root, pill, 10000);
         return { pill, via: ep.name, messageWaitMs: messageWaitMs(pool.data.timing.agent), warnings };
       } catch (e) {
