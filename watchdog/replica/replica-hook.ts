@@ -22,15 +22,9 @@ export class ReplicaHook {
   #json?: string;
   readonly file: string;
 
-  constructor(readonly replica: Replica, readonly config: WatchdogConfig, readonly ssh: SshPool, registry: Registry) {
+  /** The replica's metrics are served by run-replica (standing by or leading), not through the watchdog's registry. */
+  constructor(readonly replica: Replica, readonly config: WatchdogConfig, readonly ssh: SshPool, _registry?: Registry) {
     this.file = tokenFile(config.pool.clusterRoot);
-    for (const m of replica.metrics.all()) {
-      try {
-        registry.registerMetric(m);
-      } catch {
-        /* already registered (a second term of the same process) */
-      }
-    }
   }
 
   /**
