@@ -6,6 +6,7 @@
 //    the same server, in the same run;
 // 3. etcd writes per minute while the leader watches 16 servers and 200 guests (etcd's revision counter over
 //    SECONDS s: every put and delete counts; lease keep-alives do not).
+// The machine's load average (1, 5, 15 min) is printed before and after each part: the figures depend on it.
 // Run (root): sh scripts/node22 node dist/bench/watchdog-takeover.js [runs=3] [seconds=60] [takeover|writes|both] [ttl=5]
 import { Etcd3 } from "etcd3";
 import * as fs from "fs";
@@ -165,8 +166,17 @@ async function main(): Promise<void> {
   const seconds = Number(process.argv[3] ?? 60);
   const which = process.argv[4] ?? "both";
   const ttl = Number(process.argv[5] ?? 5);
-  if (which === "takeover" || which === "both") await takeoverBench(runs, ttl);
-  if (which === "writes" || which === "both") await writesBench(seconds, ttl);
+  const load = (when: string) => console.log(`load average ${when}: ${os.loadavg().map((x) => x.toFixed(2)).join(" ")} (${os.cpus().length} cores)`);
+  if (which === "takeover" || which === "both") {
+    load("before takeover runs");
+    await takeoverBench(runs, ttl);
+    load("after takeover runs");
+  }
+  if (which === "writes" || which === "both") {
+    load("before writes run");
+    await writesBench(seconds, ttl);
+    load("after writes run");
+  }
 }
 
 main().then(
