@@ -2,6 +2,8 @@
 // "off" is reported only when a status query, sent after the off command exited 0, says the server is off.
 // The password goes to the command through its environment or its standard input (never its arguments) and
 // never into a log line: every displayed form masks it. Contract: README "Fencing: the command contract".
+// In etcd mode the caller passes an `off` step that runs the off command on a pool server behind the
+// fencing-token guard (watchdog/replica/guarded-fence.ts); the status queries stay here.
 import { spawn } from "child_process";
 import type { FenceOutcome } from "../core/types";
 import { maskSecrets } from "../../provider/ssh";
