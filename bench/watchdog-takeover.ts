@@ -19,6 +19,7 @@ import { LabPool } from "../test/watchdog-e2e/lab-pool";
 import { ReplicaProcs } from "../test/watchdog-replica/replica-procs";
 import { EtcdConfigSchema } from "../watchdog/replica/etcd-config";
 import { Watchdog } from "../watchdog/daemon/watchdog";
+import { durableView } from "../watchdog/replica/durable-view";
 import { sleep, waitFor } from "../test/support/wait-for";
 
 function stats(xs: number[]): string {
@@ -148,10 +149,44 @@ async function writesBench(seconds: number, ttl: number): Promise<void> {
     await waitFor("token published", () => procs!.events(l.name, "token-published").length > 0, 60000);
     await sleep(10000); // settle: every guest seen running
     const rev = async () => Number((await client.get("/none").exec()).header.revision);
+    // Which keys the writes touch (a transaction putting state and state-meta is one revision, two events).
+    const byKey = new Map<string, number>();
+    const watcher = await client.watch().prefix("/ovm-ha/writes/").create();
+    const tally = (kind: string) => (kv: { key: Buffer }) => {
+      const k = `${kind} ${kv.key.toString().replace("/ovm-ha/writes/", "")}`;
+      byKey.set(k, (byKey.get(k) ?? 0) + 1);
+    };
+    // What changed between two state writes (the durable view, flattened): which fields cost the writes.
+    const changed = new Map<string, number>();
+    let prev: Map<string, string> | undefined;
+    const flatten = (o: unknown, at: string, out: Map<string, string>) => {
+      if (o && typeof o === "object") for (const [k, v] of Object.entries(o)) flatten(v, `${at}.${k}`, out);
+      else out.set(at, JSON.stringify(o));
+      return out;
+    };
+    watcher.on("put", (kv: { key: Buffer; value: Buffer }) => {
+      tally("put")(kv);
+      if (!kv.key.toString().endsWith("/state")) return;
+      const cur = flatten(JSON.parse(durableView(kv.value.toString())), "", new Map());
+      if (prev) {
+        for (const k of new Set([...cur.keys(), ...prev.keys()])) {
+          if (cur.get(k) === prev.get(k)) continue;
+          const general = k.replace(/\.(servers|guests)\.[^.]+/, ".$1.*").replace(/\.\d+/g, ".N");
+          changed.set(general, (changed.get(general) ?? 0) + 1);
+        }
+      }
+      prev = cur;
+    });
+    watcher.on("delete", tally("delete"));
     const r0 = await rev();
     await sleep(seconds * 1000);
     const r1 = await rev();
+    await watcher.cancel();
     console.log(`etcd writes while watching 16 servers and 200 guests (no faults): ${(((r1 - r0) * 60) / seconds).toFixed(1)} per minute (${r1 - r0} in ${seconds} s)`);
+    console.log(`  by key: ${[...byKey].map(([k, n]) => `${k}: ${n}`).join(", ") || "none"}`);
+    console.log(`  fields that changed between state writes: ${[...changed].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, n]) => `${k} ${n}`).join(", ") || "none"}`);
+    const leaderEvents = ["leader-elected", "leader-deposed", "campaign-failed", "actions-dropped"].map((e) => `${e} ${["r1", "r2"].map((r) => procs!.events(r, e, Date.now() - seconds * 1000).length).join("/")}`);
+    console.log(`  replica events in the window (r1/r2): ${leaderEvents.join(", ")}`);
   } finally {
     client.close();
     await procs?.stopAll();
