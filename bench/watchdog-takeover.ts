@@ -33,7 +33,8 @@ async function lastGuestRunning(pool: LabPool, guests: string[], gone: string, t
   const others = pool.lab.info.servers.map((s) => s.name).filter((s) => s !== gone);
   await waitFor("guests running elsewhere", async () => {
     const lists = await Promise.all(others.map((s) => pool.listed(s)));
-    return guests.every((g) => lists.filter((l) => l?.includes(g)).length === 1);
+    // Listed, and its run record written (under load the record can lag the listing: no time to take yet).
+    return guests.every((g) => lists.filter((l) => l?.includes(g)).length === 1 && pool.runlog(g).some((r) => r.ms > t0 && r.server !== gone));
   }, 120000, 50);
   // When each guest really ran: its first run record after the crash, written by the guest process itself.
   return Math.max(...guests.map((g) => Math.min(...pool.runlog(g).filter((r) => r.ms > t0 && r.server !== gone).map((r) => r.ms)))) - t0;

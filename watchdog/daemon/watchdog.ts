@@ -436,10 +436,14 @@ export class Watchdog implements WatchdogEnvironment {
     }
   }
 
-  /** Servers answering and up, `except` left out: where a guarded fence may run. */
+  /** Servers answering (up first, then recovering or draining), `except` left out: where a guarded fence may run. */
   #healthyEndpoints(except: string): ServerEndpoint[] {
     const st = this.#state!;
-    return st.pool.servers.filter((x) => x.name !== except && st.servers[x.name]?.state === "up" && this.heartbeats.answering(x.name) === true).map((x) => this.#endpoint(x));
+    const rank = (name: string) => ["up", "recovering", "draining"].indexOf(st.servers[name]?.state ?? "");
+    return st.pool.servers
+      .filter((x) => x.name !== except && rank(x.name) >= 0 && this.heartbeats.answering(x.name) === true)
+      .sort((a, b) => rank(a.name) - rank(b.name))
+      .map((x) => this.#endpoint(x));
   }
 
   #record(guest: string): GuestRecord {
