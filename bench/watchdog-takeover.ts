@@ -6,6 +6,7 @@
 //    the same server, in the same run;
 // 3. etcd writes per minute while the leader watches 16 servers and 200 guests (etcd's revision counter over
 //    SECONDS s: every put and delete counts; lease keep-alives do not).
+// The machine's load average (1, 5, 15 min) is printed before and after each part: the figures depend on it.
 // Run (root): sh scripts/node22 node dist/bench/watchdog-takeover.js [runs=3] [seconds=60] [takeover|writes|both] [ttl=5]
 import { Etcd3 } from "etcd3";
 import * as fs from "fs";
@@ -18,6 +19,7 @@ import { LabPool } from "../test/watchdog-e2e/lab-pool";
 import { ReplicaProcs } from "../test/watchdog-replica/replica-procs";
 import { EtcdConfigSchema } from "../watchdog/replica/etcd-config";
 import { Watchdog } from "../watchdog/daemon/watchdog";
+import { durableView } from "../watchdog/replica/durable-view";
 import { sleep, waitFor } from "../test/support/wait-for";
 
 function stats(xs: number[]): string {
@@ -31,7 +33,8 @@ async function lastGuestRunning(pool: LabPool, guests: string[], gone: string, t
   const others = pool.lab.info.servers.map((s) => s.name).filter((s) => s !== gone);
   await waitFor("guests running elsewhere", async () => {
     const lists = await Promise.all(others.map((s) => pool.listed(s)));
-    return guests.every((g) => lists.filter((l) => l?.includes(g)).length === 1);
+    // Listed, and its run record written (under load the record can lag the listing: no time to take yet).
+    return guests.every((g) => lists.filter((l) => l?.includes(g)).length === 1 && pool.runlog(g).some((r) => r.ms > t0 && r.server !== gone));
   }, 120000, 50);
   // When each guest really ran: its first run record after the crash, written by the guest process itself.
   return Math.max(...guests.map((g) => Math.min(...pool.runlog(g).filter((r) => r.ms > t0 && r.server !== gone).map((r) => r.ms)))) - t0;
@@ -147,10 +150,44 @@ async function writesBench(seconds: number, ttl: number): Promise<void> {
     await waitFor("token published", () => procs!.events(l.name, "token-published").length > 0, 60000);
     await sleep(10000); // settle: every guest seen running
     const rev = async () => Number((await client.get("/none").exec()).header.revision);
+    // Which keys the writes touch (a transaction putting state and state-meta is one revision, two events).
+    const byKey = new Map<string, number>();
+    const watcher = await client.watch().prefix("/ovm-ha/writes/").create();
+    const tally = (kind: string) => (kv: { key: Buffer }) => {
+      const k = `${kind} ${kv.key.toString().replace("/ovm-ha/writes/", "")}`;
+      byKey.set(k, (byKey.get(k) ?? 0) + 1);
+    };
+    // What changed between two state writes (the durable view, flattened): which fields cost the writes.
+    const changed = new Map<string, number>();
+    let prev: Map<string, string> | undefined;
+    const flatten = (o: unknown, at: string, out: Map<string, string>) => {
+      if (o && typeof o === "object") for (const [k, v] of Object.entries(o)) flatten(v, `${at}.${k}`, out);
+      else out.set(at, JSON.stringify(o));
+      return out;
+    };
+    watcher.on("put", (kv: { key: Buffer; value: Buffer }) => {
+      tally("put")(kv);
+      if (!kv.key.toString().endsWith("/state")) return;
+      const cur = flatten(JSON.parse(durableView(kv.value.toString())), "", new Map());
+      if (prev) {
+        for (const k of new Set([...cur.keys(), ...prev.keys()])) {
+          if (cur.get(k) === prev.get(k)) continue;
+          const general = k.replace(/\.(servers|guests)\.[^.]+/, ".$1.*").replace(/\.\d+/g, ".N");
+          changed.set(general, (changed.get(general) ?? 0) + 1);
+        }
+      }
+      prev = cur;
+    });
+    watcher.on("delete", tally("delete"));
     const r0 = await rev();
     await sleep(seconds * 1000);
     const r1 = await rev();
+    await watcher.cancel();
     console.log(`etcd writes while watching 16 servers and 200 guests (no faults): ${(((r1 - r0) * 60) / seconds).toFixed(1)} per minute (${r1 - r0} in ${seconds} s)`);
+    console.log(`  by key: ${[...byKey].map(([k, n]) => `${k}: ${n}`).join(", ") || "none"}`);
+    console.log(`  fields that changed between state writes: ${[...changed].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, n]) => `${k} ${n}`).join(", ") || "none"}`);
+    const leaderEvents = ["leader-elected", "leader-deposed", "campaign-failed", "actions-dropped"].map((e) => `${e} ${["r1", "r2"].map((r) => procs!.events(r, e, Date.now() - seconds * 1000).length).join("/")}`);
+    console.log(`  replica events in the window (r1/r2): ${leaderEvents.join(", ")}`);
   } finally {
     client.close();
     await procs?.stopAll();
@@ -165,8 +202,17 @@ async function main(): Promise<void> {
   const seconds = Number(process.argv[3] ?? 60);
   const which = process.argv[4] ?? "both";
   const ttl = Number(process.argv[5] ?? 5);
-  if (which === "takeover" || which === "both") await takeoverBench(runs, ttl);
-  if (which === "writes" || which === "both") await writesBench(seconds, ttl);
+  const load = (when: string) => console.log(`load average ${when}: ${os.loadavg().map((x) => x.toFixed(2)).join(" ")} (${os.cpus().length} cores)`);
+  if (which === "takeover" || which === "both") {
+    load("before takeover runs");
+    await takeoverBench(runs, ttl);
+    load("after takeover runs");
+  }
+  if (which === "writes" || which === "both") {
+    load("before writes run");
+    await writesBench(seconds, ttl);
+    load("after writes run");
+  }
 }
 
 main().then(

@@ -38,6 +38,12 @@ export class BlackholeProxy {
     this.#cut = true;
   }
 
+  /** Relays again: the connections held during the cut are dropped, so the clients connect afresh. */
+  heal(): void {
+    for (const s of this.#sockets) s.destroy();
+    this.#cut = false;
+  }
+
   async close(): Promise<void> {
     for (const s of this.#sockets) s.destroy();
     await Promise.all(this.#servers.map((s) => new Promise((r) => s.close(r))));

@@ -98,6 +98,7 @@ describe("watchdog replicas: election and leadership-bound writes on a real etcd
     // The default TTL here: a 2 s lease can lapse on this loaded machine while two CLIs start (a real, safe step-down).
     const a = replica("status-a", 5);
     await a.awaitLeadership();
+    await a.commit(JSON.stringify({ servers: { ovs1: { state: "up", since: 1, misses: 0 } }, guests: { g1: { status: { state: "running", server: "ovs1", since: 1 }, attempts: [], sightings: {} } } }), true);
     replica("status-b", 5);
     const b = replicas[replicas.length - 1];
     void b.awaitLeadership();
@@ -107,12 +108,25 @@ describe("watchdog replicas: election and leadership-bound writes on a real etcd
       const file = path.join(dir, "wd.json");
       fs.writeFileSync(file, JSON.stringify({ pool: { addresses: ["127.0.0.1"] }, ssh: { agent: true, hostKeyFingerprints: { x: "SHA256:x" } }, stateFile: path.join(dir, "state.json"), etcd: { endpoints: etcd.endpoints, prefix, name: "cli" } }));
       const cli = path.join(__dirname, "..", "..", "cli", "watchdog-command.js");
-      const text = spawnSync(process.execPath, [cli, "status", "--config", file], { encoding: "utf8" });
+      // Not spawnSync: this process keeps the replicas' leases alive, and a blocked event loop lets them lapse.
+      const run = (args: string[]) =>
+        new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+          const p = spawn(process.execPath, [cli, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+          let stdout = "";
+          let stderr = "";
+          p.stdout!.on("data", (d) => (stdout += d.toString()));
+          p.stderr!.on("data", (d) => (stderr += d.toString()));
+          p.on("close", (status) => resolve({ status, stdout, stderr }));
+        });
+      const text = await run(["status", "--config", file]);
       expect(text.status, text.stderr).to.equal(0);
       expect(text.stdout).to.match(/etcd: quorum \(3\/3 members answer\)/);
       expect(text.stdout).to.match(/leader: status-a \(pid \d+/);
       expect(text.stdout).to.match(/standby status-b pid \d+ on .*, last seen \d+ s ago/);
-      const json = spawnSync(process.execPath, [cli, "status", "--config", file, "--json"], { encoding: "utf8" });
+      // The leader's view, from etcd, with when it was written.
+      expect(text.stdout).to.match(/the leader's view of the pool, as written to etcd at \S+Z, \d+ s ago/);
+      expect(text.stdout).to.contain("guest g1: running (ovs1)");
+      const json = await run(["status", "--config", file, "--json"]);
       const doc = JSON.parse(json.stdout) as { replicas: { leader: { name: string; token: string }; replicas: { name: string; lastSeenAgoMs?: number }[]; etcd: { quorum: boolean } } };
       expect(doc.replicas.leader?.name, json.stdout.slice(-600)).to.equal("status-a");
       expect(doc.replicas.leader.token).to.equal(a.token);

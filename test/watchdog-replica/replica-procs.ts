@@ -32,18 +32,19 @@ export class ReplicaProcs {
     this.client = new Etcd3({ hosts: base.etcd!.endpoints });
   }
 
-  start(name: string, endpoints?: string[]): ReplicaProc {
+  /** `env`: extra environment (fault injection); `metricsPort`: serve /metrics and /status on 127.0.0.1. */
+  start(name: string, endpoints?: string[], opts: { env?: Record<string, string>; metricsPort?: number } = {}): ReplicaProc {
     const logFile = path.join(this.dir, `${name}.log`);
     const config = {
       ...this.base,
       stateFile: path.join(this.dir, name, "state.json"),
-      metrics: undefined,
+      metrics: opts.metricsPort !== undefined ? { port: opts.metricsPort, host: "127.0.0.1" } : undefined,
       log: { level: "info", file: logFile },
       etcd: { ...this.base.etcd!, name, prefix: this.prefix, ...(endpoints ? { endpoints } : {}) },
     };
     const file = path.join(this.dir, `${name}.json`);
     fs.writeFileSync(file, JSON.stringify(config));
-    const proc = spawn(process.execPath, [path.join(PROJECT_ROOT, "dist", "cli", "watchdog-command.js"), "watchdog", "--config", file], { stdio: ["ignore", "ignore", "pipe"] });
+    const proc = spawn(process.execPath, [path.join(PROJECT_ROOT, "dist", "cli", "watchdog-command.js"), "watchdog", "--config", file], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...opts.env } });
     proc.stderr!.on("data", (d) => fs.appendFileSync(path.join(this.dir, `${name}.stderr`), d));
     const r = { name, proc, logFile };
     this.procs.push(r);

@@ -1,6 +1,8 @@
 // Watchdog replicas (separate processes) on a 3-server lab with a real 3-member etcd: the leader SIGKILLed
 // mid-failover, the leader frozen (SIGSTOP) past its lease right after deciding a start, one etcd member lost, two
-// lost (quorum gone: nobody acts), the leader and a server crashing together. After each: every guest runs on
+// lost (quorum gone: nobody acts), the leader and a server crashing together, the leader cut from etcd, a standby
+// cut from etcd (it cannot lead, says so, and stands by again once back), the leader frozen at the instant its
+// power fence leaves (the guard refuses it: the lab's power switch never moves). After each: every guest runs on
 // exactly one server, started once after the fault (its run records, written by the guest processes themselves),
 // and `lab check` passes with run records present for each guest (so it cannot pass on nothing).
 import { expect } from "chai";
@@ -15,6 +17,32 @@ import { BlackholeProxy } from "./blackhole-proxy";
 import { readReplicasStatus } from "../../watchdog/replica/replica-status";
 import { EtcdConfigSchema } from "../../watchdog/replica/etcd-config";
 import { sleep, waitFor } from "../support/wait-for";
+import { powerStatus } from "../../lab/power";
+import * as net from "net";
+
+/** A free loopback port (for a replica's metrics endpoint). */
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+/** The process is stopped (SIGSTOP): state T in /proc/PID/stat. */
+function stopped(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] === "T";
+  } catch {
+    return false;
+  }
+}
+
+async function getText(url: string): Promise<string> {
+  const r = await fetch(url);
+  return r.text();
+}
 
 const TTL_S = 3;
 
@@ -218,5 +246,106 @@ describe("watchdog replicas on the lab with a real etcd", function () {
       await procs.stop("cut").catch(() => undefined);
       await proxy.close();
     }
+  });
+
+  it("a standby cut from etcd: it cannot lead (not even with the leadership free), its status says so, the pool is untouched; back, it stands by again", async () => {
+    const proxy = await BlackholeProxy.start(etcd.endpoints);
+    const port = await freePort();
+    try {
+      const leader = await leaderReady();
+      for (const p of [...new Set(procs.procs.map((x) => x.name))]) if (p !== leader) await procs.stop(p); // sc is the only standby
+      await guestsOn("ovs2", ["y1"]);
+      procs.start("sc", proxy.endpoints, { metricsPort: port });
+      type StandbyDoc = { replica: { role: string; problems: string[] }; replicas?: { leader?: { name: string }; leaderView?: { servers: unknown[]; writtenAt?: number } } };
+      const status = async () => JSON.parse(await getText(`http://127.0.0.1:${port}/status`)) as StandbyDoc;
+      await waitFor("sc stands by, seeing the leader and its view", async () => {
+        const d = await status().catch(() => undefined);
+        return d?.replica.role === "standby" && d.replicas?.leader?.name === leader && (d.replicas.leaderView?.servers.length ?? 0) > 0;
+      }, 30000);
+      const m0 = await getText(`http://127.0.0.1:${port}/metrics`);
+      const etcdLines = (m: string) => m.split("\n").filter((l) => /^ovmha_(etcd|is_leader|leader)/.test(l)).join("\n");
+      expect(m0, etcdLines(m0)).to.match(/^ovmha_is_leader 0$/m);
+      expect(m0, etcdLines(m0)).to.match(/^ovmha_etcd_quorum 1$/m);
+      proxy.cut();
+      await waitFor("sc says it is cut from etcd", async () => (await status()).replica.problems.some((p) => /cut from etcd.*cannot become the leader/.test(p)), 20000);
+      // The leadership falls free: a standby that could reach etcd would take it.
+      await procs.stop(leader);
+      await sleep((TTL_S + 3) * 1000);
+      expect(await procs.leader(), "a replica leads while the only other one is cut from etcd").to.equal(undefined);
+      const m1 = await getText(`http://127.0.0.1:${port}/metrics`);
+      expect(m1, etcdLines(m1)).to.match(/^ovmha_is_leader 0$/m);
+      expect(m1, etcdLines(m1)).to.match(/^ovmha_etcd_quorum 0$/m);
+      const st = await status();
+      expect(st.replica.role).to.equal("standby");
+      procs.start(leader);
+      await leaderReady();
+      expect((await procs.leader())?.name).to.equal(leader);
+      proxy.heal();
+      await waitFor("sc stands by again, etcd reachable", async () => {
+        const d = await status().catch(() => undefined);
+        return d?.replica.role === "standby" && d.replica.problems.length === 0 && d.replicas?.leader?.name === leader;
+      }, 30000);
+      // Fresh connections through the healed relay may take a scrape or two.
+      const m2 = await waitFor("sc's metrics show etcd's quorum again", async () => {
+        const m = await getText(`http://127.0.0.1:${port}/metrics`);
+        return /^ovmha_etcd_quorum 1$/m.test(m) ? m : undefined;
+      }, 20000, 500);
+      expect(Number(/^ovmha_leaderless_seconds_total ([\d.]+)$/m.exec(m2)?.[1] ?? "0"), "sc counted time without a leader").to.be.greaterThan(0);
+      expect(procs.events("sc", "leader-elected").length, "sc led at some point").to.equal(0);
+      const acted = procs.log("sc").filter((l) => ["command-done", "command-failed", "fence-command", "token-published"].includes(l.event ?? ""));
+      expect(acted.map((l) => l.event), "sc acted").to.have.length(0);
+      // Nothing changed for the pool: y1 still the one run it was (same server and pid), listed on ovs2 only.
+      const runs = new Set(pool.runlog("y1").map((r) => `${r.server}/${r.pid}`));
+      expect([...runs], "y1 ran once, on ovs2").to.have.length(1);
+      expect([...runs][0]).to.match(/^ovs2\//);
+      for (const s of ["ovs1", "ovs3"]) expect((await pool.listed(s)) ?? [], `y1 on ${s}`).not.to.include("y1");
+      expect(await pool.listed("ovs2")).to.include("y1");
+      const c = await lab.check();
+      expect(c.ok, c.report).to.equal(true);
+    } finally {
+      await procs.stop("sc").catch(() => undefined);
+      await proxy.close();
+    }
+  });
+
+  it("the leader frozen at the instant its power fence leaves, past its lease, then resumed: the guard refuses the fence (the lab's switch never moves); the new leader carries on", async () => {
+    for (const p of [...new Set(procs.procs.map((x) => x.name))]) await procs.stop(p);
+    // fz stops itself (SIGSTOP) after every watchdog-side check, just before its fence's off is sent.
+    const fz = procs.start("fz", undefined, { env: { OVM_HA_FAULT_FREEZE: "fence" } });
+    await waitFor("fz leads", async () => (await procs.leader())?.name === "fz", 30000);
+    await waitFor("fz published its token", () => procs.events("fz", "token-published").length > 0, 30000);
+    procs.start("r1");
+    await guestsOn("ovs3", ["z1"]);
+    await sleep(4000);
+    const t0 = Date.now();
+    await lab.fault("hang", "ovs3"); // dom0 frozen: no answer; its guest runs on
+    try {
+      await waitFor("fz frozen at its fence of ovs3", () => stopped(fz.proc.pid!), 30000, 20);
+    } finally {
+      await lab.fault("heal", "ovs3"); // answers again before the next leader's first heartbeat: no reason to fence it
+    }
+    await waitFor("r1 leads", async () => (await procs.leader())?.name === "r1", (TTL_S + 10) * 1000);
+    await waitFor("r1 published its token", () => procs.events("r1", "token-published", t0).length > 0, 30000);
+    await sleep(3000);
+    const resumedAt = Date.now();
+    fz.proc.kill("SIGCONT");
+    const result = await waitFor("fz's fence answered", () => procs.events("fz", "fence-command-result", resumedAt - 1000)[0], 30000);
+    await sleep(2000);
+    // The world: the lab's switch (its log of every off/on) and the power state, not what fz believes.
+    const logFile = path.join(lab.dir, "power.log");
+    const offs = (fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { at: number; action: string; server: string }) : []).filter((l) => l.at >= t0 && l.server === "ovs3");
+    expect(offs, "the lab's power switch was used on ovs3").to.have.length(0);
+    expect(powerStatus(lab.info, "ovs3")).to.equal("Chassis Power is on\n");
+    expect(String(result.detail), "the guard's refusal").to.match(/older than .* refused/);
+    expect((await procs.leader())?.name, "the new leader still leads").to.equal("r1");
+    // Run records are written by the running guest; a restart shows as another server or pid after t0.
+    const before = pool.runlog("z1").filter((r) => r.ms <= t0).map((r) => `${r.server}/${r.pid}`);
+    const since = new Set(pool.runlog("z1").filter((r) => r.ms > t0).map((r) => `${r.server}/${r.pid}`));
+    expect([...since].filter((x) => !before.includes(x)), "z1 started again after the fault").to.have.length(0);
+    await waitFor("z1 listed on ovs3", async () => (await pool.listed("ovs3"))?.includes("z1"), 30000);
+    for (const s of ["ovs1", "ovs2"]) expect((await pool.listed(s)) ?? [], `z1 on ${s}`).not.to.include("z1");
+    const c = await lab.check();
+    expect(c.ok, c.report).to.equal(true);
+    expect(pool.runlog("z1").length, "z1 has run records (the check is not vacuous)").to.be.greaterThan(0);
   });
 });

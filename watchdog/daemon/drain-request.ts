@@ -41,6 +41,15 @@ export function formatResponse(r: DrainResponse): string {
   return JSON.stringify(r) + "\n";
 }
 
+/**
+ * argv that writes its standard input to `file` atomically (temp file + mv): how the watchdog writes a response.
+ * An argv, not a script with the path in it, so that it can run behind the fencing-token guard
+ * (watchdog/replica/fencing-token.ts): a deposed watchdog cannot answer a request.
+ */
+export function writeFileCommand(file: string): string[] {
+  return ["sh", "-c", 'mkdir -p "$(dirname "$1")" && cat > "$1.tmp.$$" && mv -f "$1.tmp.$$" "$1"', "ovm-ha-write", file];
+}
+
 /** A request id unique enough for one server: epoch ms and a random part. */
 export function newRequestId(): string {
   return `${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;

@@ -2,6 +2,8 @@
 // "off" is reported only when a status query, sent after the off command exited 0, says the server is off.
 // The password goes to the command through its environment or its standard input (never its arguments) and
 // never into a log line: every displayed form masks it. Contract: README "Fencing: the command contract".
+// In etcd mode the caller passes an `off` step that runs the off command on a pool server behind the
+// fencing-token guard (watchdog/replica/guarded-fence.ts); the status queries stay here.
 import { spawn } from "child_process";
 import type { FenceOutcome } from "../core/types";
 import { maskSecrets } from "../../provider/ssh";
@@ -40,18 +42,21 @@ export function fencePassword(f: FenceMethodConfig): string | undefined {
   return pw;
 }
 
-function filler(f: FenceMethodConfig, server: FenceTarget) {
+function filler(f: FenceMethodConfig, server: FenceTarget, passwordFile = f.passwordFile ?? "") {
   return (text: string, password: string) =>
     text
       .split("{server}").join(server.name)
       .split("{address}").join(server.address)
-      .split("{passwordFile}").join(f.passwordFile ?? "")
+      .split("{passwordFile}").join(passwordFile)
       .split("{password}").join(password);
 }
 
-/** The process for one action ("off" or "status") of a method, and its masked display form. */
-export function fenceInvocation(f: FenceMethodConfig, action: "off" | "status", server: FenceTarget, password: string | undefined): FenceInvocation {
-  const fill = filler(f, server);
+/**
+ * The process for one action ("off" or "status") of a method, and its masked display form. `passwordFile`: what
+ * {passwordFile} stands for (default: the configured file; a marker when the command runs on another machine).
+ */
+export function fenceInvocation(f: FenceMethodConfig, action: "off" | "status", server: FenceTarget, password: string | undefined, passwordFile?: string): FenceInvocation {
+  const fill = filler(f, server, passwordFile);
   const pw = password ?? "";
   const env = Object.fromEntries(Object.entries(f.env ?? {}).map(([k, v]) => [k, fill(v, pw)]));
   const envNames = Object.keys(env).length ? ` (env ${Object.keys(env).join(", ")})` : "";
@@ -88,13 +93,16 @@ export function parsePowerStatus(code: number, output: string): PowerState {
   return "not-off";
 }
 
-interface StepResult {
+export interface StepResult {
   code: number | null;
   signal: NodeJS.Signals | null;
   output: string;
   timedOut: boolean;
   error?: string;
 }
+
+/** How the "off" step runs: here (default), or elsewhere (etcd mode: on a pool server, behind the fencing-token guard). */
+export type OffStep = (f: FenceMethodConfig, server: FenceTarget, password: string | undefined, timeoutMs: number) => Promise<StepResult & { display: string }>;
 
 /** Runs one process in its own process group; kills the group when `timeoutMs` passes. */
 function runStep(inv: FenceInvocation, timeoutMs: number, scrubEnv: string | undefined): Promise<StepResult> {
@@ -143,7 +151,7 @@ const tail = (out: string) => out.trim().split("\n").slice(-3).join(" | ");
  * Outcomes: "off" (confirmed), "failed" (off failed, or status still not off at the deadline: a fence that
  * lies), "timeout" (the off command, or the last status query, did not answer in time).
  */
-export async function runFence(f: FenceMethodConfig, server: FenceTarget, defaultTimeoutMs: number): Promise<FenceRun> {
+export async function runFence(f: FenceMethodConfig, server: FenceTarget, defaultTimeoutMs: number, opts: { off?: OffStep } = {}): Promise<FenceRun> {
   const t0 = Date.now();
   // Never beyond the core's own fence deadline (timing.fenceTimeoutMs): an answer after it would be ignored.
   const timeoutMs = Math.min(f.timeoutMs ?? defaultTimeoutMs, defaultTimeoutMs);
@@ -158,8 +166,12 @@ export async function runFence(f: FenceMethodConfig, server: FenceTarget, defaul
   const done = (outcome: FenceOutcome, detail: string): FenceRun => ({ outcome, detail: maskSecrets(detail, secrets), ms: Date.now() - t0 });
   const scrub = f.passwordFromEnv;
 
-  const off = fenceInvocation(f, "off", server, password);
-  const o = await runStep(off, deadline - Date.now(), scrub);
+  const runOff: OffStep = opts.off ?? (async (m, t, pw, ms) => {
+    const inv = fenceInvocation(m, "off", t, pw);
+    return { ...(await runStep(inv, ms, scrub)), display: inv.display };
+  });
+  const off = await runOff(f, server, password, deadline - Date.now());
+  const o = off;
   if (o.error) return done("failed", `${off.display}: ${o.error}`);
   if (o.timedOut) return done("timeout", `${off.display}: no answer within ${timeoutMs} ms`);
   if (o.code !== 0) return done("failed", `${off.display} exited ${o.code ?? o.signal}${tail(o.output) ? `: ${tail(o.output)}` : ""}`);

@@ -6,6 +6,7 @@ import * as http from "http";
 
 export interface EndpointHandlers {
   metrics: () => Promise<{ contentType: string; text: string }>;
+  /** The status document (a promise: a standby reads it from etcd). */
   status: () => unknown;
 }
 
@@ -48,8 +49,18 @@ export function serveEndpoint(opts: EndpointOptions, handlers: EndpointHandlers)
         res.end("401: /status needs Authorization: Bearer <the token in metrics.statusTokenFile>\n");
         return;
       }
-      res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
-      res.end(JSON.stringify(handlers.status()));
+      Promise.resolve()
+        .then(() => handlers.status())
+        .then(
+          (doc) => {
+            res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
+            res.end(JSON.stringify(doc));
+          },
+          (e: Error) => {
+            res.writeHead(500, { "content-type": "text/plain" });
+            res.end(`status unavailable: ${e.message}\n`);
+          },
+        );
     } else {
       res.writeHead(404);
       res.end("not found: try /metrics or /status\n");

@@ -13,14 +13,14 @@ import type { GuestRecord, PoolRecord, PoolServer } from "../../ha/ha-record";
 import type { Action, CommandOutcome, LogLine, Observation } from "../core/types";
 import { buildStatus, type Marks, type WatchdogStatus } from "../status";
 import { fenceFor, statusFilePath, type WatchdogConfig } from "./config";
-import { formatResponse, responsePath, type DrainResponse, type ResponseState } from "./drain-request";
+import { formatResponse, responsePath, writeFileCommand, type DrainResponse, type ResponseState } from "./drain-request";
 import { effectivePool } from "./effective-pool";
 import { runFence } from "./fence-runner";
 import { Heartbeats } from "./heartbeats";
 import { DiskHeartbeatIo } from "./disk-heartbeat-io";
 import { WatchdogMetrics } from "./metrics";
 import { parseRecords, readRecordsCommand, type RecordSnapshot } from "./record-reader";
-import { endpointFor, seedEndpoints, sshPoolFromConfig, writeRemoteFile } from "./ssh-access";
+import { endpointFor, seedEndpoints, sshPoolFromConfig } from "./ssh-access";
 import { takeIncarnation } from "./incarnation";
 import { guardedCommand, tokenFile } from "../replica/fencing-token";
 import { readStateFile, writeStateFile, writeStatusFile } from "./state-file";
@@ -185,7 +185,7 @@ export class Watchdog implements WatchdogEnvironment {
       this.#recordsHash = this.#snapshot!.recordsHash;
     }
     for (const p of this.#poolProblems) this.log.warn({ event: "fence-config", loud: true }, p);
-    if (this.config.metrics) {
+    if (this.config.metrics && !this.#replica) { // etcd mode: run-replica serves it, standing by or leading
       this.metricsPort = await this.metrics.listen(this.config.metrics.port, this.config.metrics.host, () => this.status(), { statusToken: readStatusToken(this.config) });
       this.log.info({ event: "metrics-listening", port: this.metricsPort }, `metrics on http://${this.config.metrics.host}:${this.metricsPort}/metrics`);
     }
@@ -343,7 +343,9 @@ export class Watchdog implements WatchdogEnvironment {
     if (!reader) return;
     for (const [server, resp] of this.#responses) {
       this.#responses.delete(server);
-      const p = writeRemoteFile(this.ssh, reader, responsePath(this.config.pool.clusterRoot, server), formatResponse(resp), 5000).then(
+      // Through the guard like xm: a deposed leader cannot answer (it might say "done" for a drain a successor runs).
+      const file = responsePath(this.config.pool.clusterRoot, server);
+      const p = Promise.resolve().then(() => this.ssh.exec(reader, this.#guardArgv(writeFileCommand(file)), { input: formatResponse(resp), timeoutMs: 5000 })).then(
         () => this.log.info({ event: "request-answered", server, state: resp.state, id: resp.id }, `${server}: ${resp.state} (${resp.reason})`),
         (e: Error) => {
           this.log.warn({ event: "request-answer-failed", server, err: e.message }, "could not write the drain response; retrying");
@@ -454,6 +456,16 @@ export class Watchdog implements WatchdogEnvironment {
     }
   }
 
+  /** Servers answering (up first, then recovering or draining), `except` left out: where a guarded fence may run. */
+  #healthyEndpoints(except: string): ServerEndpoint[] {
+    const st = this.#state!;
+    const rank = (name: string) => ["up", "recovering", "draining"].indexOf(st.servers[name]?.state ?? "");
+    return st.pool.servers
+      .filter((x) => x.name !== except && rank(x.name) >= 0 && this.heartbeats.answering(x.name) === true)
+      .sort((a, b) => rank(a.name) - rank(b.name))
+      .map((x) => this.#endpoint(x));
+  }
+
   #record(guest: string): GuestRecord {
     const r = this.#state!.records[guest];
     if (!r) throw new Error(`no HA record for guest ${guest}`);
@@ -470,12 +482,16 @@ export class Watchdog implements WatchdogEnvironment {
     p.finally(() => this.#inFlight.delete(p)).catch(() => undefined);
   }
 
+  #guardArgv(cmd: readonly string[]): readonly string[] {
+    return this.#replica ? this.#replica.guard(cmd) : this.#token ? guardedCommand(tokenFile(this.config.pool.clusterRoot), this.#token, cmd) : cmd;
+  }
+
   #command(server: string, build: () => readonly string[], timeoutMs: number, result: (outcome: CommandOutcome, t: { sentAt: number; answeredAt: number; mayRunUntil?: number }, detail?: string) => Observation): void {
     let limit = this.#actionLimits.get(server);
     if (!limit) this.#actionLimits.set(server, (limit = pLimit(ACTIONS_PER_SERVER)));
     const p = limit(async () => {
       const cmd = build();
-      const argv = this.#replica ? this.#replica.guard(cmd) : this.#token ? guardedCommand(tokenFile(this.config.pool.clusterRoot), this.#token, cmd) : cmd;
+      const argv = this.#guardArgv(cmd);
       const sentAt = Date.now();
       try {
         await this.ssh.exec(this.#endpoint(this.#serverRecord(server)), argv, { timeoutMs });
@@ -503,7 +519,9 @@ export class Watchdog implements WatchdogEnvironment {
     const s = this.#serverRecord(server);
     this.log.warn({ event: "fence-command", server }, `fencing ${server}`);
     const sentAt = Date.now();
-    const p = runFence(f, { name: s.name, address: s.address }, this.#state!.pool.timing.fenceTimeoutMs).then((r) => {
+    // etcd mode: the off command runs on a healthy server behind the fencing-token guard (watchdog/replica/guarded-fence.ts).
+    const off = this.#replica?.fenceOff(() => this.#healthyEndpoints(server), this.log);
+    const p = runFence(f, { name: s.name, address: s.address }, this.#state!.pool.timing.fenceTimeoutMs, { off }).then((r) => {
       this.log.warn({ event: "fence-command-result", server, outcome: r.outcome, ms: r.ms, detail: r.detail }, `fence of ${server}: ${r.outcome}`);
       this.#inbox.push({ kind: "fence-result", server, outcome: r.outcome, detail: r.detail, sentAt, answeredAt: Date.now() });
       this.#wake?.();

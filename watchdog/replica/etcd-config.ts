@@ -45,10 +45,12 @@ export function replicaName(c: EtcdConfig): string {
 }
 
 /** The keys of one pool in etcd. */
-export function etcdKeys(prefix: string): { leader: string; state: string; replicas: string; replica: (name: string) => string } {
+export function etcdKeys(prefix: string): { leader: string; state: string; stateMeta: string; replicas: string; replica: (name: string) => string } {
   return {
     leader: `${prefix}/leader`,
     state: `${prefix}/state`,
+    // {writtenAt, by, token}: written in the same transaction as the state.
+    stateMeta: `${prefix}/state-meta`,
     replicas: `${prefix}/replicas/`,
     replica: (name: string) => `${prefix}/replicas/${name}`,
   };

@@ -8,7 +8,11 @@ import type { ManagerState } from "../core/manager";
 import type { Action } from "../core/types";
 import type { WatchdogConfig } from "../daemon/config";
 import { endpointFor, seedEndpoints } from "../daemon/ssh-access";
+import type { FenceMethodConfig } from "../daemon/config";
+import type { FenceTarget, OffStep, StepResult } from "../daemon/fence-runner";
+import { ConnectTimeoutError, ConnectionError, ChannelOpenError, CommandTimeoutError, RemoteCommandError } from "../../provider/ssh";
 import { guardedCommand, publishTokenCommand, tokenFile } from "./fencing-token";
+import { guardedFenceOff } from "./guarded-fence";
 import { NotLeaderError, type Replica, type ReplicaLog } from "./replica";
 
 /** Actions that change the world: their turn's state must be in etcd, under our leadership, before they run. */
@@ -18,15 +22,9 @@ export class ReplicaHook {
   #json?: string;
   readonly file: string;
 
-  constructor(readonly replica: Replica, readonly config: WatchdogConfig, readonly ssh: SshPool, registry: Registry) {
+  /** The replica's metrics are served by run-replica (standing by or leading), not through the watchdog's registry. */
+  constructor(readonly replica: Replica, readonly config: WatchdogConfig, readonly ssh: SshPool, _registry?: Registry) {
     this.file = tokenFile(config.pool.clusterRoot);
-    for (const m of replica.metrics.all()) {
-      try {
-        registry.registerMetric(m);
-      } catch {
-        /* already registered (a second term of the same process) */
-      }
-    }
   }
 
   /**
@@ -90,9 +88,65 @@ export class ReplicaHook {
     );
   }
 
+  /**
+   * The fence's off step for runFence: on the first of `runners` (healthy pool servers, never the target) that
+   * can be reached, through the guard. A runner that cannot be reached (the command never started) is passed over.
+   */
+  fenceOff(runners: () => ServerEndpoint[], log: ReplicaLog): OffStep {
+    return async (f: FenceMethodConfig, target: FenceTarget, password: string | undefined, timeoutMs: number): Promise<StepResult & { display: string }> => {
+      const t0 = Date.now();
+      const token = this.replica.token;
+      let display = "fence off";
+      let g;
+      try {
+        if (token === undefined) throw new NotLeaderError("not the leader: fence not sent");
+        g = guardedFenceOff(f, target, password, this.file, token);
+        display = g.display;
+      } catch (e) {
+        return { code: null, signal: null, output: "", timedOut: false, error: (e as Error).message, display };
+      }
+      const candidates = runners().filter((ep) => ep.name !== target.name && ep.address !== target.address);
+      if (!candidates.length) return { code: null, signal: null, output: "", timedOut: false, error: "no healthy pool server (other than the target) to run the fence through its guard", display };
+      const errors: string[] = [];
+      for (const ep of candidates) {
+        const left = timeoutMs - (Date.now() - t0);
+        if (left <= 0) break;
+        const shown = `${display} (on ${ep.name}, behind the fencing-token guard)`;
+        freezePoint("fence", log);
+        try {
+          const r = await this.ssh.exec(ep, g.argv, { input: g.input, timeoutMs: left });
+          return { code: r.code, signal: null, output: r.stdout + r.stderr, timedOut: false, display: shown };
+        } catch (e) {
+          if (e instanceof RemoteCommandError) return { code: e.exitCode, signal: (e.signal as NodeJS.Signals | null) ?? null, output: `${e.stdout}${e.stderr}`, timedOut: false, display: shown };
+          if (e instanceof CommandTimeoutError) return { code: null, signal: null, output: "", timedOut: true, display: shown };
+          if (e instanceof ConnectTimeoutError || e instanceof ConnectionError || e instanceof ChannelOpenError) {
+            errors.push(`${ep.name}: ${(e as Error).message}`);
+            continue; // never started there: another server may do
+          }
+          // Lost after it was sent: it may be running; its outcome is unknown.
+          return { code: null, signal: null, output: (e as Error).message, timedOut: true, display: shown };
+        }
+      }
+      return { code: null, signal: null, output: "", timedOut: false, error: `no pool server could run the fence: ${errors.join("; ") || "no time left"}`, display };
+    };
+  }
+
   guard(argv: readonly string[]): string[] {
     const token = this.replica.token;
     if (token === undefined) throw new NotLeaderError("not the leader: command not sent");
     return guardedCommand(this.file, token, argv);
   }
+}
+
+/**
+ * Fault injection for the lab tests (README "etcd mode"): with OVM_HA_FAULT_FREEZE=fence in its environment, the
+ * replica stops itself (SIGSTOP) at the last instant before the fence leaves: every watchdog-side check passed.
+ * Only a SIGCONT resumes it. Never set in production.
+ */
+const frozenAt = new Set<string>();
+function freezePoint(point: string, log: ReplicaLog): void {
+  if (process.env.OVM_HA_FAULT_FREEZE !== point || frozenAt.has(point)) return;
+  frozenAt.add(point); // once per process
+  log.warn({ event: "fault-freeze", point }, `fault injection: freezing before the ${point} leaves`);
+  process.kill(process.pid, "SIGSTOP");
 }

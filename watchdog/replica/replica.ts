@@ -8,7 +8,7 @@ import { Counter, Gauge } from "prom-client";
 import type { Etcd3, Lease } from "etcd3";
 import type { EtcdConfig } from "./etcd-config";
 import { etcdKeys, replicaName } from "./etcd-config";
-import { etcdClient } from "./etcd-client";
+import { etcdClient, probeEtcd, type EtcdHealth } from "./etcd-client";
 import { durableView } from "./durable-view";
 
 export class NotLeaderError extends Error {}
@@ -27,11 +27,51 @@ export interface LeaderRecord {
 
 export class ReplicaMetrics {
   readonly leaderChanges = new Counter({ name: "ovmha_leader_changes_total", help: "Leaderships won by any replica, as seen by this one", registers: [] });
-  readonly leaderless = new Counter({ name: "ovmha_leaderless_seconds_total", help: "Time this replica saw no leader in etcd", registers: [] });
+  readonly leaderless: Counter;
   readonly isLeader = new Gauge({ name: "ovmha_is_leader", help: "1 while this replica leads", registers: [] });
   readonly stateWrites = new Counter({ name: "ovmha_etcd_state_writes_total", help: "Durable-state transactions committed to etcd", registers: [] });
+  readonly etcdMemberUp: Gauge;
+  readonly etcdQuorum: Gauge;
+  /** `ongoing`: seconds of the leaderless period still running (added at each scrape); `probe`: etcd's health. */
+  constructor(ongoing: () => number = () => 0, probe?: () => Promise<EtcdHealth>) {
+    this.leaderless = new Counter({
+      name: "ovmha_leaderless_seconds_total",
+      help: "Time this replica saw no leader in etcd (or could not reach etcd to see one)",
+      registers: [],
+      collect() {
+        const s = ongoing();
+        if (s > 0) this.inc(s);
+      },
+    });
+    // One probe per scrape, shared by both gauges (the registry collects them concurrently).
+    let last: { at: number; h: Promise<EtcdHealth> } | undefined;
+    const health = (): Promise<EtcdHealth> | undefined => {
+      if (!probe) return undefined;
+      if (!last || Date.now() - last.at > 1000) last = { at: Date.now(), h: probe() };
+      return last.h;
+    };
+    this.etcdMemberUp = new Gauge({
+      name: "ovmha_etcd_member_up",
+      help: "1 when the etcd member answers this replica's status query (probed at each scrape)",
+      labelNames: ["endpoint"],
+      registers: [],
+      async collect() {
+        const h = await health();
+        if (h) for (const m of h.members) this.set({ endpoint: m.endpoint }, m.ok ? 1 : 0);
+      },
+    });
+    this.etcdQuorum = new Gauge({
+      name: "ovmha_etcd_quorum",
+      help: "1 when a majority of the etcd members answer this replica and agree on a raft leader (probed at each scrape)",
+      registers: [],
+      async collect() {
+        const h = await health();
+        if (h) this.set(h.quorum ? 1 : 0);
+      },
+    });
+  }
   all() {
-    return [this.leaderChanges, this.leaderless, this.isLeader, this.stateWrites];
+    return [this.leaderChanges, this.leaderless, this.isLeader, this.stateWrites, this.etcdMemberUp, this.etcdQuorum];
   }
 }
 
@@ -39,7 +79,12 @@ export class Replica {
   readonly name: string;
   readonly keys: ReturnType<typeof etcdKeys>;
   readonly client: Etcd3;
-  readonly metrics = new ReplicaMetrics();
+  readonly metrics: ReplicaMetrics;
+  /** Last time etcd answered this replica (a campaign, a read, a transaction), and its last error since. */
+  lastEtcdOkAt?: number;
+  etcdError?: string;
+  /** The leader as last read from etcd (undefined: none, or not known). */
+  leaderSeen?: LeaderRecord & { token: string };
   #lease?: Lease;
   #token?: string;
   #lastWritten?: string;
@@ -57,6 +102,21 @@ export class Replica {
     this.name = replicaName(config);
     this.keys = etcdKeys(config.prefix);
     this.client = etcdClient(config);
+    this.metrics = new ReplicaMetrics(() => this.#takeLeaderless(), () => probeEtcd(config));
+  }
+
+  /** Seconds of the current leaderless period not yet counted (the period goes on from now). */
+  #takeLeaderless(): number {
+    if (this.#leaderlessSince === undefined) return 0;
+    const now = Date.now();
+    const s = (now - this.#leaderlessSince) / 1000;
+    this.#leaderlessSince = now;
+    return s;
+  }
+
+  #etcdOk(): void {
+    this.lastEtcdOkAt = Date.now();
+    this.etcdError = undefined;
   }
 
   get token(): string | undefined {
@@ -109,8 +169,10 @@ export class Replica {
         const lease = this.#lease;
         const rec: LeaderRecord = { name: this.name, host: os.hostname(), pid: process.pid, since: Date.now() };
         const r = await this.client.if(this.keys.leader, "Create", "==", 0).then(lease.put(this.keys.leader).value(JSON.stringify(rec))).commit();
+        this.#etcdOk();
         if (r.succeeded) {
           this.#token = String(r.header.revision);
+          this.leaderSeen = { ...rec, token: this.#token };
           this.#lastWritten = undefined;
           this.deposed = new Promise((res) => (this.#deposed = res));
           this.#noteLeader(this.#token);
@@ -120,9 +182,20 @@ export class Replica {
         }
         const cur = await this.client.get(this.keys.leader).exec();
         const kv = cur.kvs[0];
-        if (kv) this.#noteLeader(String(kv.create_revision));
-        else this.#noteLeaderless();
+        if (kv) {
+          this.#noteLeader(String(kv.create_revision));
+          try {
+            this.leaderSeen = { ...(JSON.parse(kv.value.toString()) as LeaderRecord), token: String(kv.create_revision) };
+          } catch {
+            this.leaderSeen = undefined;
+          }
+        } else {
+          this.leaderSeen = undefined;
+          this.#noteLeaderless();
+        }
       } catch (e) {
+        this.etcdError = (e as Error).message.split("\n")[0];
+        this.leaderSeen = undefined; // not known: etcd does not answer
         this.#noteLeaderless();
         this.log.warn({ event: "campaign-failed", replica: this.name, err: (e as Error).message }, `cannot campaign (etcd): ${(e as Error).message}`);
         // The lease may be gone with the error (etcd unreachable past its TTL): join again with a fresh one.
@@ -151,6 +224,7 @@ export class Replica {
   /** Until the leadership key is deleted (watch) or one poll interval passes. */
   async #waitForVacancy(): Promise<void> {
     let watcher: Awaited<ReturnType<ReturnType<Etcd3["watch"]>["create"]>> | undefined;
+    let over = false;
     await new Promise<void>((res) => {
       const timer = setTimeout(res, this.pollMs);
       this.client
@@ -158,6 +232,8 @@ export class Replica {
         .key(this.keys.leader)
         .create()
         .then((w) => {
+          // Created after the wait was over (etcd came back late): not needed any more.
+          if (over) return void w.cancel().catch(() => undefined);
           watcher = w;
           w.on("delete", () => {
             clearTimeout(timer);
@@ -166,7 +242,9 @@ export class Replica {
         })
         .catch(() => undefined);
     });
-    await watcher?.cancel().catch(() => undefined);
+    over = true;
+    // Not awaited: cut from etcd, a cancel is never answered (and the campaign must go on, failing, saying so).
+    watcher?.cancel().catch(() => undefined);
   }
 
   /** The durable state the last leader committed, or undefined. */
@@ -188,9 +266,12 @@ export class Replica {
       if (view === this.#lastWritten && !confirm) return;
       let ok: boolean;
       try {
-        const ops = view === this.#lastWritten ? [] : [this.client.put(this.keys.state).value(stateJson)];
+        // The meta key says when (and by whom) the state was written: status on a standby shows its age.
+        const meta = JSON.stringify({ writtenAt: Date.now(), by: this.name, token });
+        const ops = view === this.#lastWritten ? [] : [this.client.put(this.keys.state).value(stateJson), this.client.put(this.keys.stateMeta).value(meta)];
         const r = await this.client.if(this.keys.leader, "Create", "==", token).then(...ops).commit();
         ok = r.succeeded;
+        this.#etcdOk();
       } catch (e) {
         // The outcome of a write that got no answer is unknown: stop acting (a successor reads what is there).
         this.#depose(`etcd did not confirm the state write: ${(e as Error).message}`);
