@@ -223,10 +223,10 @@ describe("watchdog end to end on the lab", function () {
     expect(runningOn("drain-a")).to.be.oneOf(["ovs1", "ovs3"]);
     expect(events("guest-migrate", { guest: "drain-a" }, t0)).to.have.length(1);
     expect(serverState("ovs2")).to.equal("down");
+    // What this drain alone makes the metrics say (the file's earlier cases may have run in another process).
     const metrics = await (await fetch(`http://127.0.0.1:${wd.metricsPort}/metrics`)).text();
-    expect(metrics).to.match(/^ovmha_failovers_total [1-9]/m);
+    expect(metrics).to.match(/^ovmha_guest_migrations_total [1-9]/m);
     expect(metrics).to.match(/^ovmha_servers\{state="down"\} 1$/m);
-    expect(metrics).to.match(/^ovmha_fence_results_total\{result="off"\} [1-9]/m);
     await expectCheckOk();
   });
 });
