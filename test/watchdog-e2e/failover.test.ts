@@ -121,7 +121,13 @@ describe("watchdog end to end on the lab", function () {
   });
 
   it("crash of a server: fenced, its guests restarted elsewhere once", async () => {
+    const metricsText = async () => (await fetch(`http://127.0.0.1:${wd.metricsPort}/metrics`)).text();
+    const count = (text: string, re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
+    const before = await metricsText();
     await failoverCase("crash", "ovs2", ["crash-a", "crash-b"]);
+    const after = await metricsText();
+    expect(count(after, /^ovmha_failovers_total (\d+)/m) - count(before, /^ovmha_failovers_total (\d+)/m), "failovers counted").to.equal(2);
+    expect(count(after, /^ovmha_fence_results_total\{result="off"\} (\d+)/m) - count(before, /^ovmha_fence_results_total\{result="off"\} (\d+)/m), "fences counted").to.equal(1);
   });
 
   it("hang of a server: fenced, its guests restarted elsewhere once", async () => {
