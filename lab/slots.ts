@@ -72,6 +72,19 @@ export function releaseSlot(slot: number, labDir: string, slotsDir = SLOTS_DIR):
   fs.rmSync(path.join(labDir, "slot"), { force: true });
 }
 
+/**
+ * Hands a lab's slot to `holderDir` (which then holds it, as a lab dir would): the lab's own `lab down` then leaves
+ * the slot taken. For a test that checks, after down, that the slot's cgroup and firewall table are gone: without
+ * this, a lab starting meanwhile (another test file) could take the slot back at once and make them anew.
+ */
+export function holdSlot(slot: number, labDir: string, holderDir: string, slotsDir = SLOTS_DIR): void {
+  const owner = path.join(slotDir(slot, slotsDir), "owner");
+  if (readText(owner) !== labDir) throw new Error(`slot ${slot} is not held by ${labDir}`);
+  fs.writeFileSync(path.join(holderDir, "slot"), String(slot));
+  fs.writeFileSync(`${owner}.tmp`, holderDir);
+  fs.renameSync(`${owner}.tmp`, owner);
+}
+
 export function slotAddress(slot: number, host: number): string {
   return `127.77.${slot}.${host}`;
 }

@@ -5,7 +5,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { allocateSlot, releaseSlot } from "../../lab/slots";
+import { allocateSlot, holdSlot, releaseSlot } from "../../lab/slots";
 
 const SLOTS_JS = path.resolve(__dirname, "../../lab/slots.js");
 
@@ -52,6 +52,21 @@ describe("lab slots", function () {
     expect(allocateSlot(a, slots)).to.equal(1);
     expect(allocateSlot(c, slots), "the stale slot 2 taken over").to.equal(2);
     expect(fs.readFileSync(path.join(slots, "slot-2", "owner"), "utf8")).to.equal(c);
+  });
+
+  it("a slot handed to a holder stays taken when its lab gives it back, until the holder does", () => {
+    const slots = path.join(tmp, "slots");
+    const [lab, holder, other] = ["lab", "holder", "other"].map((n) => path.join(tmp, n));
+    for (const d of [lab, holder, other]) fs.mkdirSync(d);
+    expect(allocateSlot(lab, slots)).to.equal(1);
+    expect(() => holdSlot(1, other, holder, slots), "only the lab holding it can hand it on").to.throw(/not held by/);
+    holdSlot(1, lab, holder, slots);
+    releaseSlot(1, lab, slots);
+    expect(fs.existsSync(path.join(lab, "slot"))).to.equal(false);
+    expect(allocateSlot(other, slots), "slot 1 is still held").to.equal(2);
+    releaseSlot(1, holder, slots);
+    fs.rmSync(path.join(other, "slot"));
+    expect(allocateSlot(lab, slots)).to.equal(1);
   });
 
   it("six labs starting at once over stale slots each get a slot of their own (eight rounds)", async () => {
