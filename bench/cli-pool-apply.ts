@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { startTestLab } from "../test/support/lab";
-import { formatClusterConf } from "../provider/parsers";
+import { guestsRunning, prepareClusterRoot } from "./pool-root";
 import { CliStack, PROJECT_DIR } from "../test/cli-e2e/pulumi-cli";
 
 const SERVERS = Number(process.env.BENCH_SERVERS || 16);
@@ -31,18 +31,7 @@ async function cliPath(): Promise<string[]> {
   let stack: CliStack | undefined;
   try {
     // The same preparation as bench/pool-apply.ts: cluster.conf, o2cb online and the cluster root on every server.
-    const conf = formatClusterConf({
-      cluster: { name: "ocfs2", nodeCount: SERVERS, heartbeatMode: "local" },
-      nodes: lab.info.servers.map((s, i) => ({ name: s.name, number: i, ipAddress: s.address, ipPort: 7777, cluster: "ocfs2" })),
-    });
-    let root = "";
-    await Promise.all(
-      lab.info.servers.map(async (s) => {
-        const r = await lab.inServer(s.name, ["sh", "-c", `mkdir -p /etc/ocfs2 && cat > /etc/ocfs2/cluster.conf <<'EOF2'\n${conf}EOF2\nservice o2cb online ocfs2 >/dev/null && /usr/lib/ovs/ovs-makerepo ${lab.info.storage.nfs.export} C "pool root"`]);
-        if (r.code !== 0) throw new Error(`${s.name}: ${r.stderr}`);
-        root = /mounted at (\S+)/.exec(r.stdout)![1];
-      }),
-    );
+    const root = await prepareClusterRoot(lab);
     stack = await CliStack.create({ project: "pool-bench", main: "dist/bench/cli-pool-program.js", stack: "bench", env: { OVM_HA_RUN_STATS_FILE: statsFile } });
     await stack.setAllConfig({
       servers: { value: JSON.stringify(lab.info.servers.map((s) => ({ name: s.name, address: s.address }))), secret: false },
@@ -65,9 +54,7 @@ async function cliPath(): Promise<string[]> {
     };
     say(`CLI path: lab of ${SERVERS} servers, ${GUESTS} guests of 256 MB, Pulumi CLI in ${s.binDir}`);
     await runOnce("first up", "up");
-    let running = 0;
-    for (const x of lab.info.servers) running += Number((await lab.inServer(x.name, ["sh", "-c", "xm list | tail -n +3 | wc -l"])).stdout.trim());
-    say(`CLI guests running on the lab: ${running}`);
+    say(`CLI guests running on the lab: ${await guestsRunning(lab)}`);
     await runOnce("no-change up", "up");
     if (process.env.BENCH_DIAG) {
       // Why a no-change up takes long: the engine's own log of the same run (checkpoint writes and why, per step),

@@ -10,7 +10,7 @@ import { Stack } from "../test/engine";
 import { startTestLab } from "../test/support/lab";
 import { ServerPool } from "../provider/resources/server-pool";
 import { Guest } from "../provider/resources/guest";
-import { formatClusterConf } from "../provider/parsers";
+import { guestsRunning, prepareClusterRoot } from "./pool-root";
 
 const SERVERS = Number(process.env.BENCH_SERVERS || 16);
 const GUESTS = Number(process.env.BENCH_GUESTS || 64);
@@ -25,18 +25,7 @@ async function main(): Promise<void> {
   const statsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pool-bench-")), "run-stats.json");
   process.env.OVM_HA_RUN_STATS_FILE = statsFile; // inherited by the provider host process
   try {
-    const conf = formatClusterConf({
-      cluster: { name: "ocfs2", nodeCount: SERVERS, heartbeatMode: "local" },
-      nodes: lab.info.servers.map((s, i) => ({ name: s.name, number: i, ipAddress: s.address, ipPort: 7777, cluster: "ocfs2" })),
-    });
-    let root = "";
-    await Promise.all(
-      lab.info.servers.map(async (s) => {
-        const r = await lab.inServer(s.name, ["sh", "-c", `mkdir -p /etc/ocfs2 && cat > /etc/ocfs2/cluster.conf <<'EOF2'\n${conf}EOF2\nservice o2cb online ocfs2 >/dev/null && /usr/lib/ovs/ovs-makerepo ${lab.info.storage.nfs.export} C "pool root"`]);
-        if (r.code !== 0) throw new Error(`${s.name}: ${r.stderr}`);
-        root = /mounted at (\S+)/.exec(r.stdout)![1];
-      }),
-    );
+    const root = await prepareClusterRoot(lab);
     const stack = new Stack({ project: "pool-bench", projectDir: path.resolve(__dirname, "../..") });
     stack.setConfig("sshPrivateKey", fs.readFileSync(lab.info.privateKeyPath, "utf8"), { secret: true });
     stack.setConfig("sshKnownHosts", lab.info.knownHostsPath);
@@ -68,12 +57,7 @@ async function main(): Promise<void> {
     const firstUp = Date.now();
     await runOnce("first up");
     const upMs = Date.now() - firstUp;
-    let running = 0;
-    for (const s of lab.info.servers) {
-      const r = await lab.inServer(s.name, ["sh", "-c", "xm list | tail -n +3 | wc -l"]);
-      running += Number(r.stdout.trim());
-    }
-    console.log(`guests running on the lab: ${running}`);
+    console.log(`guests running on the lab: ${await guestsRunning(lab)}`);
     await runOnce("no-change up");
     await runOnce("refresh (read of 65 resources)", "refresh");
     await runOnce("no-change up after refresh");
@@ -83,10 +67,7 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     await runOnce("destroy (64 guests, then the pool)", "destroy");
     const destroyMs = Date.now() - t0;
-    let domainsLeft = 0;
-    for (const s of lab.info.servers) {
-      domainsLeft += Number((await lab.inServer(s.name, ["sh", "-c", "xm list | tail -n +3 | wc -l"])).stdout.trim());
-    }
+    const domainsLeft = await guestsRunning(lab);
     // The shared running_pool, seen from the master: what create made (vm.cfg, ha.json, System.img) must be gone;
     // the lab's xm keeps a runlog of its own in each guest directory, which is not ours to remove.
     const filesLeft = Number((await lab.inServer(lab.info.servers[0].name, ["sh", "-c", "find /OVS/running_pool -mindepth 2 ! -name runlog | wc -l"])).stdout.trim());

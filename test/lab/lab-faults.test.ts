@@ -2,12 +2,14 @@
 import { expect } from "chai";
 import { execFile, execFileSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
 import { startTestLab, TestLab } from "../support/lab";
 import { serverCgroupDir, cgroupPids } from "../../lab/cgroup";
 import { LoopRecord } from "../../lab/lab";
 import { layout } from "../../lab/layout";
+import { holdSlot, releaseSlot } from "../../lab/slots";
 
 const execFileAsync = promisify(execFile);
 
@@ -185,16 +187,28 @@ describe("lab: servers and faults", function () {
     const loopDevs = Object.values(loops).map((l) => l.loop);
     expect(loopDevs.length).to.be.greaterThan(0);
     const slot = extra.info.slot;
-    const { labDown } = await import("../../lab/lab");
-    await labDown(extra.dir);
-    await labDown(extra.dir); // again: nothing to do, no error
-    expect(fs.existsSync(serverCgroupDir(slot, "ovs1"))).to.equal(false);
-    const attached = execFileSync("losetup", ["-a"], { encoding: "utf8" });
-    for (const d of loopDevs) expect(attached).to.not.contain(`${d}:`);
-    const tables = execFileSync("nft", ["list", "tables"], { encoding: "utf8" });
-    expect(tables).to.not.contain(`ovm_ha_lab_${slot}\n`);
-    const sshds = execFileSync("sh", ["-c", "pgrep -af sshd || true"], { encoding: "utf8" });
-    expect(sshds).to.not.contain(extra.dir);
+    // Labs of other test files start meanwhile: one could take the slot as soon as down gives it back and make its
+    // cgroup and firewall table anew, or attach a freed loop device again. So the slot goes to a holder first, and
+    // loop devices are told apart by their backing files (this lab's dir).
+    expect(execFileSync("losetup", ["-a"], { encoding: "utf8" })).to.contain(`(${extra.dir}/`);
+    const holder = fs.mkdtempSync(path.join(os.tmpdir(), "ovm-ha-slot-holder-"));
+    holdSlot(slot, extra.dir, holder);
+    try {
+      const { labDown } = await import("../../lab/lab");
+      await labDown(extra.dir);
+      await labDown(extra.dir); // again: nothing to do, no error
+      expect(fs.existsSync(serverCgroupDir(slot, "ovs1"))).to.equal(false);
+      const attached = execFileSync("losetup", ["-a"], { encoding: "utf8" });
+      expect(attached).to.not.contain(`(${extra.dir}/`);
+      const tables = execFileSync("nft", ["list", "tables"], { encoding: "utf8" });
+      expect(tables).to.not.contain(`ovm_ha_lab_${slot}\n`);
+      const sshds = execFileSync("sh", ["-c", "pgrep -af sshd || true"], { encoding: "utf8" });
+      expect(sshds).to.not.contain(extra.dir);
+      expect(fs.existsSync(path.join(extra.dir, "slot")), "the lab dir no longer names a slot").to.equal(false);
+    } finally {
+      releaseSlot(slot, holder);
+      fs.rmSync(holder, { recursive: true, force: true });
+    }
     await extra.down();
   });
 

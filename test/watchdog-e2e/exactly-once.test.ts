@@ -4,17 +4,15 @@
 // (`lab check` given the guests that must have run), fence calls recorded by the fence command itself, power
 // states, lost answers. One lab per interval; reset between cases.
 import { expect } from "chai";
-import { spawn, type ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { ExactlyOnceWorld } from "./exactly-once-world";
-import { PROJECT_ROOT } from "./lab-pool";
+import { withChildWatchdog } from "./child-watchdog";
 import { heldXendAnswers, setLoseAnswers, writeXendFault } from "../../lab/faults";
 import { shutdown as labShutdown } from "../../lab/lab";
 import { drainHookScript } from "../../watchdog/agent/drain-hook";
 import { statusFilePath } from "../../watchdog/daemon/config";
 import { readStatusFile } from "../../watchdog/daemon/state-file";
-import type { WatchdogStatus } from "../../watchdog/status";
 import { sleep, waitFor } from "../support/wait-for";
 
 const say = (s: string) => process.stdout.write(`      ${s}\n`);
@@ -265,55 +263,27 @@ for (const INTERVAL of [1000, 500]) {
       say(`${migrations.length} live migrations; longest gap in a guest's run records ${worst} ms`);
     });
 
-    // The watchdog as deployed (a child process: it can be SIGKILLed), on the same config and state file.
-    const childLog = () => path.join(w.stateDir, "child-watchdog.log");
-    const spawnWatchdog = () => spawn(process.execPath, [path.join(PROJECT_ROOT, "dist", "cli", "watchdog-command.js"), "watchdog", "--config", w.configFile], { stdio: ["ignore", "ignore", "inherit"] });
-    const status = (): WatchdogStatus | undefined => { try { return JSON.parse(fs.readFileSync(statusFilePath(w.config), "utf8")) as WatchdogStatus; } catch { return undefined; } };
-    /** Guest states in the state file as written (before the restore that marks commands in flight lost). */
-    const rawStates = (): Record<string, string> => {
-      try {
-        const s = JSON.parse(fs.readFileSync(w.config.stateFile, "utf8")) as { guests: Record<string, { status: { state: string } }> };
-        return Object.fromEntries(Object.entries(s.guests).map(([g, e]) => [g, e.status.state]));
-      } catch {
-        return {};
-      }
-    };
-    const childLines = () => fs.readFileSync(childLog(), "utf8").split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as { time: string; event?: string; guest?: string; server?: string; msg?: string });
-
     // The restarted watchdog takes the next fencing token on the shared storage (watchdog/daemon/incarnation.ts):
     // every xm command of the killed process has ended by then, so a listing settles what it left in flight.
     it("case 6: watchdog killed right after issuing xm create: the restart settles the lost start by asking, budget intact", async () => {
       const V = "ovs3";
       const guests = (caseGuests = ["c6-a", "c6-b"]);
       await w.guestsOn(V, guests);
-      // One start per guest per window: a start that never happened must not use it up.
-      w.pool.writePool({ timing: { ...w.timing, restartBudget: { max: 1, windowMs: 600000 } } });
-      await waitFor("budget of 1 in force", () => w.wd!.state!.pool.timing.restartBudget.max === 1, 10000);
-      await w.stopWatchdog();
-      fs.writeFileSync(childLog(), "");
-      let child: ChildProcess | undefined = spawnWatchdog();
-      try {
-        const started = Date.now();
-        await waitFor("the child watchdog running", () => (status()?.updatedAt ?? 0) > started, 30000);
+      await withChildWatchdog(w, async (child) => {
         const t0 = Date.now();
         await w.lab.fault("crash", V);
-        await waitFor("a start issued (state file: starting)", () => guests.some((g) => rawStates()[g] === "starting"), w.bound + 20000, 2);
-        child.kill("SIGKILL");
-        const killedAt = Date.now();
-        await new Promise((r) => child!.once("exit", r));
-        const inFlight = guests.filter((g) => rawStates()[g] === "starting");
-        child = spawnWatchdog();
-        const restartedAt = Date.now();
+        await waitFor("a start issued (state file: starting)", () => guests.some((g) => child.rawStates()[g] === "starting"), w.bound + 20000, 2);
+        const killedAt = await child.kill();
+        const inFlight = guests.filter((g) => child.rawStates()[g] === "starting");
+        const restartedAt = child.spawn();
         await waitFor(`${guests.join(",")} running again (child watchdog)`, () => {
-          const s = status();
+          const s = child.status();
           return s && s.updatedAt > restartedAt && guests.every((g) => { const r = s.guests.find((x) => x.name === g); return r?.state === "running" && r.server !== V; });
         }, 60000);
         const settledAt = Date.now();
         for (const g of guests) await w.recordsFrom(g, { not: [V] });
-        const lines = childLines();
-        const resumed = lines.find((l) => l.event === "watchdog-resumed" && Date.parse(l.time) >= restartedAt);
-        expect(resumed, "the restarted watchdog resumed from its state file").to.not.equal(undefined);
-        const resumedAt = Date.parse(resumed!.time);
+        const lines = child.lines();
+        const resumedAt = child.resumedAt(restartedAt);
         for (const g of inFlight) {
           const settled = lines.find((l) => l.guest === g && Date.parse(l.time) >= resumedAt && (l.event === "guest-running" || l.event === "guest-start-failed"));
           expect(settled, `${g}: its lost start was settled`).to.not.equal(undefined);
@@ -322,86 +292,65 @@ for (const INTERVAL of [1000, 500]) {
           expect(ms, `${g}: settled within a few heartbeats, not after the 30 s wait`).to.be.below(10000);
         }
         for (const g of guests) {
-          const r = status()!.guests.find((x) => x.name === g)!;
+          const r = child.status()!.guests.find((x) => x.name === g)!;
           expect(r.state, `${g} runs (the budget of 1 was not used up by a start that never happened)`).to.equal("running");
         }
-        expect(w.fenceCalls(t0).map((c) => c.server)).to.deep.equal([V]);
         // The world: after the crash each guest ran on exactly one server (one incarnation), no overlap.
-        const c = await w.lab.check({ guests, since: t0 });
-        expect(c.ok, c.report).to.equal(true);
-        for (const g of guests) {
-          const after = new Set(w.pool.runlog(g).filter((r) => r.ms > killedAt - 5000 && r.server !== V).map((r) => `${r.server} ${r.pid}`));
-          expect([...after], `${g}: one incarnation after the crash`).to.have.length(1);
-        }
+        await expectOneIncarnationEach(guests, V, t0, killedAt - 5000);
         say(`killed ${killedAt - t0} ms after the crash with [${inFlight.join(",")}] starting; all running ${settledAt - restartedAt} ms after the restart`);
-      } finally {
-        if (child && child.exitCode === null) {
-          child.kill("SIGTERM");
-          await new Promise((r) => child!.once("exit", r));
-        }
-        w.pool.writePool({ timing: w.timing });
-        await w.startWatchdog();
-      }
+      });
     });
 
     it("case 6b: watchdog killed while the answer of a create that ran is on its way: the restart finds the guest by asking, starts nothing twice", async () => {
       const V = "ovs3", T = "ovs2";
       const guests = (caseGuests = ["c6b-a"]);
       await w.guestsOn(V, guests, { preferred: [T] });
-      w.pool.writePool({ timing: { ...w.timing, restartBudget: { max: 1, windowMs: 600000 } } });
-      await waitFor("budget of 1 in force", () => w.wd!.state!.pool.timing.restartBudget.max === 1, 10000);
       await w.waitAllUp();
-      await w.stopWatchdog();
-      fs.writeFileSync(childLog(), "");
-      fs.writeFileSync(w.gate, "");
-      let child: ChildProcess | undefined = spawnWatchdog();
-      try {
-        const started = Date.now();
-        await waitFor("the child watchdog running", () => (status()?.updatedAt ?? 0) > started, 30000);
-        const t0 = Date.now();
-        await w.lab.fault("crash", V);
-        await waitFor(`fence of ${V} called`, () => w.fenceCalls(t0).length > 0, w.bound + 20000);
-        // From now on T runs each xm command at once and holds its answer back: the create will have run, its
-        // "ok" not yet arrived, when the watchdog dies.
-        await w.lab.xend(T, { mode: "slow", ms: 20000, stale: true });
-        fs.rmSync(w.gate);
-        await waitFor(`c6b-a created on ${T} (its run records)`, () => w.pool.runlog("c6b-a").some((r) => r.server === T && r.ms > t0), 20000);
-        expect(rawStates()["c6b-a"], "the start is still unanswered in the state file").to.equal("starting");
-        child.kill("SIGKILL");
-        const killedAt = Date.now();
-        await new Promise((r) => child!.once("exit", r));
-        await w.lab.xend(T, undefined);
-        child = spawnWatchdog();
-        const restartedAt = Date.now();
-        await waitFor(`c6b-a running on ${T} (child watchdog)`, () => {
-          const s = status();
-          return s && s.updatedAt > restartedAt && s.guests.find((x) => x.name === "c6b-a")?.state === "running";
-        }, 30000);
-        const lines = childLines();
-        const resumed = lines.find((l) => l.event === "watchdog-resumed" && Date.parse(l.time) >= restartedAt);
-        expect(resumed, "the restarted watchdog resumed from its state file").to.not.equal(undefined);
-        const settled = lines.find((l) => l.guest === "c6b-a" && l.event === "guest-running" && Date.parse(l.time) >= Date.parse(resumed!.time));
-        expect(settled?.server, "found where the lost create put it").to.equal(T);
-        const ms = Date.parse(settled!.time) - Date.parse(resumed!.time);
-        expect(ms, "settled within a few heartbeats, not after the 30 s wait").to.be.below(10000);
-        expect(lines.filter((l) => l.event === "guest-start" && l.guest === "c6b-a").map((l) => l.server), "one start in all, by the first watchdog").to.deep.equal([T]);
-        expect(w.fenceCalls(t0).map((c) => c.server)).to.deep.equal([V]);
-        const c = await w.lab.check({ guests, since: t0 });
-        expect(c.ok, c.report).to.equal(true);
-        const incarnations = new Set(w.pool.runlog("c6b-a").filter((r) => r.ms > t0 && r.server !== V).map((r) => `${r.server} ${r.pid}`));
-        expect([...incarnations], "one incarnation after the crash").to.have.length(1);
-        say(`killed ${killedAt - t0} ms after the crash, the create done and its answer held; settled by asking ${ms} ms after the restart (${settled!.msg})`);
-      } finally {
-        fs.rmSync(w.gate, { force: true });
-        writeXendFault(w.lab.dir, T, undefined);
-        if (child && child.exitCode === null) {
-          child.kill("SIGTERM");
-          await new Promise((r) => child!.once("exit", r));
+      await withChildWatchdog(w, async (child) => {
+        try {
+          fs.writeFileSync(w.gate, "");
+          const t0 = Date.now();
+          await w.lab.fault("crash", V);
+          await waitFor(`fence of ${V} called`, () => w.fenceCalls(t0).length > 0, w.bound + 20000);
+          // From now on T runs each xm command at once and holds its answer back: the create will have run, its
+          // "ok" not yet arrived, when the watchdog dies.
+          await w.lab.xend(T, { mode: "slow", ms: 20000, stale: true });
+          fs.rmSync(w.gate);
+          await waitFor(`c6b-a created on ${T} (its run records)`, () => w.pool.runlog("c6b-a").some((r) => r.server === T && r.ms > t0), 20000);
+          expect(child.rawStates()["c6b-a"], "the start is still unanswered in the state file").to.equal("starting");
+          const killedAt = await child.kill();
+          await w.lab.xend(T, undefined);
+          const restartedAt = child.spawn();
+          await waitFor(`c6b-a running on ${T} (child watchdog)`, () => {
+            const s = child.status();
+            return s && s.updatedAt > restartedAt && s.guests.find((x) => x.name === "c6b-a")?.state === "running";
+          }, 30000);
+          const lines = child.lines();
+          const resumedAt = child.resumedAt(restartedAt);
+          const settled = lines.find((l) => l.guest === "c6b-a" && l.event === "guest-running" && Date.parse(l.time) >= resumedAt);
+          expect(settled?.server, "found where the lost create put it").to.equal(T);
+          const ms = Date.parse(settled!.time) - resumedAt;
+          expect(ms, "settled within a few heartbeats, not after the 30 s wait").to.be.below(10000);
+          expect(lines.filter((l) => l.event === "guest-start" && l.guest === "c6b-a").map((l) => l.server), "one start in all, by the first watchdog").to.deep.equal([T]);
+          await expectOneIncarnationEach(guests, V, t0, t0);
+          say(`killed ${killedAt - t0} ms after the crash, the create done and its answer held; settled by asking ${ms} ms after the restart (${settled!.msg})`);
+        } finally {
+          fs.rmSync(w.gate, { force: true });
+          writeXendFault(w.lab.dir, T, undefined);
         }
-        w.pool.writePool({ timing: w.timing });
-        await w.startWatchdog();
-      }
+      });
     });
+
+    /** V (crashed at t0) fenced alone; the world's check passes; each guest ran as one incarnation off V after `since`. */
+    async function expectOneIncarnationEach(guests: string[], V: string, t0: number, since: number): Promise<void> {
+      expect(w.fenceCalls(t0).map((c) => c.server)).to.deep.equal([V]);
+      const c = await w.lab.check({ guests, since: t0 });
+      expect(c.ok, c.report).to.equal(true);
+      for (const g of guests) {
+        const incarnations = new Set(w.pool.runlog(g).filter((r) => r.ms > since && r.server !== V).map((r) => `${r.server} ${r.pid}`));
+        expect([...incarnations], `${g}: one incarnation after the crash`).to.have.length(1);
+      }
+    }
 
     it("case 7: a lease fence in the pool record is refused with a clear message; the record in force stays", async () => {
       caseGuests = [];

@@ -2,7 +2,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { expect } from "chai";
-import { PoolRecordSchema, GuestRecordSchema, DEFAULT_TIMING } from "../../ha/ha-record";
+import { GuestRecordSchema } from "../../ha/ha-record";
 import { createManagerState, step as rawStep, type ManagerState } from "../../watchdog/core/manager";
 import { restoreState, serializeState } from "../../watchdog/core/durable-state";
 import { quorum, type ServerStatus } from "../../watchdog/core/server-state";
@@ -10,30 +10,16 @@ import type { Observation } from "../../watchdog/core/types";
 import { renderLogLine } from "../../watchdog/core/types";
 import { loadScenario, runScenario } from "../../watchdog/sim/scenario";
 import { parseEvents } from "../../watchdog/sim/events";
+import { listing, pool, silence, vm2 } from "./manager-fixtures";
 
 const SRC = path.resolve(__dirname, "../../..");
 const SCENARIOS = path.join(SRC, "test/watchdog/scenarios");
 
-const pool = PoolRecordSchema.parse({
-  schemaVersion: 1,
-  name: "p",
-  haEnabled: true,
-  generation: 1,
-  timing: DEFAULT_TIMING,
-  servers: ["s1", "s2", "s3"].map((name, i) => ({ name, address: `192.0.2.${i + 1}`, role: i ? "member" : "master", fence: { method: "power" } })),
-});
-const vm = GuestRecordSchema.parse({ schemaVersion: 1, name: "vm2", ha: true, preferred: ["s3"], memoryMb: 1024, vmCfgPath: "/OVS/running_pool/vm2/vm.cfg" });
+const vm = vm2(["s3"]);
 /** An observation whose times the step helper fills in when missing. */
 type Untimed = { kind: string; [k: string]: unknown };
-const up = (server: string, guests: string[] = []): Untimed => ({
-  kind: "poll",
-  server,
-  ok: true,
-  guests: guests.map((name) => ({ name, memoryMb: 1024 })),
-  totalMemoryMb: 8192,
-  freeMemoryMb: 8192 - 1024 * guests.length,
-});
-const miss = (server: string): Untimed => ({ kind: "poll", server, ok: false, contact: "none" });
+const up = (server: string, guests: string[] = []): Untimed => listing(server, guests);
+const miss = (server: string): Untimed => silence(server);
 /** Observations without times were sent 100 ms and answered 50 ms before the step. */
 function step(s: ManagerState, obs: Untimed[], t: number) {
   return rawStep(s, obs.map((o) => ("kind" in o && o.kind !== "request" && o.kind !== "config" && (o as { sentAt?: number }).sentAt === undefined ? { ...o, sentAt: t - 100, answeredAt: t - 50 } : o)) as Observation[], t);

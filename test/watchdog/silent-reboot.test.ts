@@ -3,25 +3,14 @@
 // not the doubt. The first listing without its guests means they died with it: restarted, not "stopped".
 // (Seen end to end on the lab: test/watchdog-e2e/exactly-once.test.ts, case 4.)
 import { expect } from "chai";
-import { PoolRecordSchema, GuestRecordSchema, DEFAULT_TIMING } from "../../ha/ha-record";
 import { createManagerState, step, type ManagerState } from "../../watchdog/core/manager";
 import type { Observation } from "../../watchdog/core/types";
+import { listing, pool, silence, vm2 } from "./manager-fixtures";
 
-const pool = PoolRecordSchema.parse({
-  schemaVersion: 1,
-  name: "p",
-  haEnabled: true,
-  generation: 1,
-  timing: DEFAULT_TIMING,
-  servers: ["s1", "s2", "s3"].map((name, i) => ({ name, address: `192.0.2.${i + 1}`, role: i ? "member" : "master", fence: { method: "power" } })),
-});
-const vm = GuestRecordSchema.parse({ schemaVersion: 1, name: "vm2", ha: true, preferred: "auto", memoryMb: 1024, vmCfgPath: "/OVS/running_pool/vm2/vm.cfg" });
-
+const vm = vm2("auto");
 const timed = (t: number) => ({ sentAt: t - 100, answeredAt: t - 50 });
-const up = (server: string, guests: string[], t: number): Extract<Observation, { kind: "poll"; ok: true }> => ({
-  kind: "poll", server, ok: true, guests: guests.map((name) => ({ name, memoryMb: 1024 })), totalMemoryMb: 8192, freeMemoryMb: 8192 - 1024 * guests.length, ...timed(t),
-});
-const miss = (server: string, t: number): Observation => ({ kind: "poll", server, ok: false, contact: "none", ...timed(t) });
+const up = (server: string, guests: string[], t: number): Extract<Observation, { kind: "poll"; ok: true }> => ({ ...listing(server, guests), ...timed(t) });
+const miss = (server: string, t: number): Observation => ({ ...silence(server), ...timed(t) });
 const sshOnly = (server: string, t: number): Observation => ({ kind: "poll", server, ok: false, contact: "ssh-only", detail: "xm: Unable to connect to xend", ...timed(t) });
 
 describe("manager: a server that rebooted while silent, answering SSH before xend", () => {
