@@ -3,12 +3,15 @@
 // is already registered and mounted is described again with the same documented command, on the master first;
 // the servers that hold a copy of the master's repository files (seed 9.4: the master's agent propagates them)
 // get the master's new copies, so they stay copies; a server with its own registration runs ovs-makerepo itself.
+// The stored copies the ovm-ha agent propagates from at start (<clusterRoot>/.ovm-ha/propagated.json, written by
+// ServerPool) get the master's new files too, or an agent starting later would put the old description back.
 import { ovsMakerepo } from "../../commands";
-import { run } from "../../runtime/remote";
+import { ensureFile, readFile, run } from "../../runtime/remote";
+import { parsePropagated, propagatedFile, renderPropagated } from "../../../watchdog/agent/propagated-files";
 import type { ServerEndpoint } from "../../ssh";
 import { readFiles, syncFiles } from "../server-pool/propagate";
 import { parseRepositoryOptionsFile } from "../server-pool/member-repositories";
-import { parseMakerepoOutput, parseRepositoriesFile, RepositoryRecord } from "./repository-output";
+import { parseMakerepoOutput, parseRepositoriesFile, RepositoryRecord, repositoryMountPoint } from "./repository-output";
 
 export const REPOSITORIES_FILE = "/etc/ovs/repositories";
 export const REPOSITORIES_OPTIONS_FILE = "/etc/ovs/repositories.options";
@@ -58,6 +61,7 @@ export async function describeRepository(
   }
   const masterAfter = await readRepositoryFiles(master);
   const copies = new Map([...masterAfter].filter((e): e is [string, string] => e[1] !== undefined));
+  await restoreStoredCopies(master, repositoryMountPoint(repo.uuid), masterBefore, copies);
   const done = await Promise.all(
     others.map(async (s) => {
       const files = await readRepositoryFiles(s);
@@ -71,4 +75,21 @@ export async function describeRepository(
   );
   others.forEach((s, i) => done[i] && written.push(s.name));
   return written;
+}
+
+/** The agent's stored copies of the master's repository files, where they were the master's old ones. */
+async function restoreStoredCopies(master: ServerEndpoint, clusterRoot: string, before: RepositoryFiles, after: Map<string, string>): Promise<void> {
+  const file = propagatedFile(clusterRoot);
+  const text = await readFile(master, file);
+  if (text === undefined) return;
+  const stored = parsePropagated(text);
+  if (!stored.ok) return;
+  const files = { ...stored.value.files };
+  let changed = false;
+  for (const f of FILES) {
+    if (files[f] === undefined || files[f] !== before.get(f) || !after.has(f) || files[f] === after.get(f)) continue;
+    files[f] = after.get(f)!;
+    changed = true;
+  }
+  if (changed) await ensureFile(master, file, renderPropagated({ ...stored.value, files }), { mode: "644" });
 }
