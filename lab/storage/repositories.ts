@@ -62,14 +62,17 @@ export function readRepositoryOptions(ctx: { root: string }): RepositoryOptions[
   }
 }
 
-/** Add or replace a repository (by UUID) in both files. */
+/** Replace `item` where its UUID is (keeping the order), or append it. */
+function putByUuid<T extends { uuid: string }>(list: T[], item: T): T[] {
+  return list.some((x) => x.uuid === item.uuid) ? list.map((x) => (x.uuid === item.uuid ? item : x)) : [...list, item];
+}
+
+/** Add or replace (in place: a new description keeps the line where it was) a repository in both files. */
 export function registerRepository(ctx: { root: string }, repo: Repository, opts: RepositoryOptions): void {
   fs.mkdirSync(path.dirname(serverPath(ctx, REPOSITORIES)), { recursive: true });
-  const repos = readRepositories(ctx).filter((r) => r.uuid !== repo.uuid);
-  repos.push(repo);
+  const repos = putByUuid(readRepositories(ctx), repo);
   fs.writeFileSync(serverPath(ctx, REPOSITORIES), HEADER + repos.map((r) => `${r.uuid} ${r.source}\n`).join(""));
-  const options = readRepositoryOptions(ctx).filter((o) => o.uuid !== repo.uuid);
-  options.push(opts);
+  const options = putByUuid(readRepositoryOptions(ctx), opts);
   fs.writeFileSync(
     serverPath(ctx, REPOSITORIES_OPTIONS),
     OPTIONS_HEADER + options.map((o) => `${o.uuid} ${o.type} ${o.options} ${o.role} "${o.description.replace(/"/g, "'")}"\n`).join(""),

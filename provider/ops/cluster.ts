@@ -69,7 +69,7 @@ async function converge(id: string, inputs: KnownClusterInputs, previous: Bag, i
     const started = await onEachServer(`bringing o2cb cluster ${inputs.name} online`, servers, (s) => ensureOnline(s, inputs.name));
     if (started.some(Boolean)) changed = true;
     progress.onlineOn = servers.map((s) => s.name);
-    const root = await ensureClusterRoot(master, inputs.source, inputs.description);
+    const root = await ensureClusterRoot(master, inputs.source, inputs.description, servers.filter((s) => s !== master));
     if (root.changed) changed = true;
     progress.repositoryUuid = root.repositoryUuid;
     progress.clusterRoot = root.clusterRoot;
@@ -101,7 +101,8 @@ export async function update(id: string, olds: Bag, news: Bag): Promise<pulumi.d
 /**
  * What is really there: servers whose cluster.conf or o2cb sysconfig differ from the rendering, or whose o2cb is
  * offline, are left out of `servers` (and the master, when its cluster root is not registered and mounted), so
- * the next diff shows an update that fixes them. Node numbers are kept (stable).
+ * the next diff shows an update that fixes them; the description is the one the master's repository holds.
+ * Node numbers are kept (stable).
  */
 export async function read(id: string, props: Bag): Promise<pulumi.dynamic.ReadResult> {
   let parsed: KnownClusterInputs;
@@ -136,6 +137,8 @@ export async function read(id: string, props: Bag): Promise<pulumi.dynamic.ReadR
     servers: kept,
     onlineOn: servers.filter((_, i) => observed(i)?.online).map((s) => s.name),
     ...(root ? { repositoryUuid: root.repositoryUuid, clusterRoot: root.clusterRoot } : {}),
+    // The description the master's repositories.options holds (changed by hand: drift the next up rewrites).
+    ...(root?.description !== undefined ? { description: root.description } : {}),
     serversRecorded: listed,
     unreachableServers: unreachable,
     schemaVersion: CLUSTER_SCHEMA_VERSION,

@@ -18,7 +18,7 @@ export interface PreviewRulesSpec {
   /** SAN disk (the first cluster root): extra SharedDisk inputs merged over the defaults. */
   san: { device: string; format: Record<string, unknown>; extra?: Record<string, unknown> };
   /** iSCSI disk (a second OCFS2 volume the Cluster can switch to). */
-  iscsi: { portal: { address: string; port: number }; target: string; format: Record<string, unknown> };
+  iscsi: { portal: { address: string; port: number }; target: string; format: Record<string, unknown>; extra?: Record<string, unknown> };
   nfsExport: string;
   cluster: {
     /** Which storage is the cluster root: the SAN disk, the iSCSI disk or the NFS export. */
@@ -44,7 +44,7 @@ export function previewRulesPool() {
   const servers = spec.servers;
   const master = servers[0];
   const san = new SharedDisk("san-disk", { kind: "san", device: spec.san.device, servers, mount: false, format: spec.san.format, ...(spec.san.extra ?? {}) });
-  const iscsi = new SharedDisk("iscsi-disk", { kind: "iscsi", portal: spec.iscsi.portal, targets: [spec.iscsi.target], servers, mount: false, format: spec.iscsi.format });
+  const iscsi = new SharedDisk("iscsi-disk", { kind: "iscsi", portal: spec.iscsi.portal, targets: [spec.iscsi.target], servers, mount: false, format: spec.iscsi.format, ...(spec.iscsi.extra ?? {}) });
   const c = spec.cluster;
   const source =
     c.on === "nfs"

@@ -50,7 +50,8 @@ describe("Cluster on the lab (engine harness)", function () {
 
   describe("nfs", () => {
     let stack: Stack;
-    const args = (names: string[]): ClusterArgs => ({ kind: "nfs", master: "ovs1", servers: names.map(server), source: lab.info.storage.nfs.export, o2cb: { heartbeatThreshold: 7 } });
+    let description: string | undefined;
+    const args = (names: string[]): ClusterArgs => ({ kind: "nfs", master: "ovs1", servers: names.map(server), source: lab.info.storage.nfs.export, o2cb: { heartbeatThreshold: 7 }, description });
     const program = (names: string[]) => () => {
       new Cluster("cluster", args(names));
     };
@@ -92,6 +93,40 @@ describe("Cluster on the lab (engine harness)", function () {
       expect(ok(await stack.up(program(["ovs1", "ovs2"]))).steps.map((s) => s.op)).to.deep.equal(["same"]);
       expect(await Promise.all(["ovs1", "ovs2"].map(stamp))).to.deep.equal(before);
       expect((await sh("ovs1", "ls /tmp/fstab.ovs-cluster-check.*")).stdout).to.equal(backups);
+    });
+
+    it("a new description is written where the repository is registered; one changed by hand on the master is drift up repairs", async () => {
+      const uuid = stack.resource("cluster")!.outputs.repositoryUuid as string;
+      const options = async (s: string) => (await sh(s, "cat /etc/ovs/repositories.options")).stdout;
+      const files = async (s: string) => (await sh(s, "cat /etc/ovs/repositories /etc/ovs/repositories.options")).stdout;
+      const line = (d: string) => new RegExp(`^${uuid} nfs \\S+ C "${d}"$`, "m");
+      expect(await options("ovs1")).to.match(line("cluster root"));
+      // ovs2 holds the master's repository, as a pool member does (seed 9.4): made live, then the master's files.
+      const ovs2 = await sh("ovs2", `/usr/lib/ovs/ovs-makerepo ${lab.info.storage.nfs.export} C "cluster root"`);
+      expect(ovs2.code, ovs2.stderr).to.equal(0);
+      for (const f of ["/etc/ovs/repositories", "/etc/ovs/repositories.options"]) {
+        const copy = Buffer.from((await sh("ovs1", `cat ${f}`)).stdout).toString("base64");
+        expect((await sh("ovs2", `echo ${copy} | base64 -d > ${f}`)).code).to.equal(0);
+      }
+      expect(await files("ovs2")).to.equal(await files("ovs1"));
+
+      description = "root of pool1";
+      expect(ok(await stack.preview(program(["ovs1", "ovs2"]))).step("cluster")!.op).to.equal("update");
+      expect(await options("ovs1"), "preview writes nothing").to.match(line("cluster root"));
+      expect(ok(await stack.up(program(["ovs1", "ovs2"]))).step("cluster")!.op).to.equal("update");
+      expect(await options("ovs1")).to.match(line("root of pool1"));
+      expect(await files("ovs2"), "ovs2's copies stay the master's").to.equal(await files("ovs1"));
+      expect(ok(await stack.refresh()).step("cluster")!.op).to.equal("same");
+
+      expect((await sh("ovs1", `sed -i 's/"root of pool1"/"changed by hand"/' /etc/ovs/repositories.options`)).code).to.equal(0);
+      expect(ok(await stack.refresh()).step("cluster")!.op).to.equal("update");
+      expect(stack.resource("cluster")!.outputs.description).to.equal("changed by hand");
+      const plan = ok(await stack.preview(program(["ovs1", "ovs2"])));
+      expect(plan.step("cluster")!.op).to.equal("update");
+      expect(ok(await stack.up(program(["ovs1", "ovs2"]))).step("cluster")!.op).to.equal("update");
+      expect(await options("ovs1")).to.match(line("root of pool1"));
+      expect(await files("ovs2")).to.equal(await files("ovs1"));
+      expect(ok(await stack.refresh()).step("cluster")!.op).to.equal("same");
     });
 
     it("a joining server gets the next number, everyone the new cluster.conf, and o2cb online", async () => {

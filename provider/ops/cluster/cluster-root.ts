@@ -1,21 +1,17 @@
 // The cluster root on the pool master (seed 9.3.1 and 9.3.2 steps 2-4): ovs-cluster-configure, ovs-makerepo
 // SOURCE C "description", ovs-cluster-check --master --alter-fstab; skipped when the source is already registered
-// and mounted (re-runs change nothing). Then where the repository really is: /OVS/<UUID>.
+// and mounted (re-runs change nothing), except that a changed description is written (repository-description.ts).
+// Then where the repository really is: /OVS/<UUID>.
 import { ovsClusterCheck, ovsClusterConfigure, ovsMakerepo } from "../../commands";
 import { findMount, parseMtab } from "../../parsers";
 import { readFile, run } from "../../runtime/remote";
 import type { ServerEndpoint } from "../../ssh";
-import { clusterCheckProblems, parseMakerepoOutput, parseRepositoriesFile, RepositoryRecord, repositoryMountPoint } from "./repository-output";
-
-export const REPOSITORIES_FILE = "/etc/ovs/repositories";
+import { clusterCheckProblems, parseMakerepoOutput, repositoryMountPoint } from "./repository-output";
+import { describeRepository, readRepositoryFiles, registrationOf } from "./repository-description";
 
 export interface ClusterRoot {
   repositoryUuid: string;
   clusterRoot: string;
-}
-
-async function registered(server: ServerEndpoint, source: string): Promise<RepositoryRecord | undefined> {
-  return parseRepositoriesFile((await readFile(server, REPOSITORIES_FILE)) ?? "").find((r) => r.source === source);
 }
 
 async function mountedAt(server: ServerEndpoint, dir: string): Promise<boolean> {
@@ -38,12 +34,22 @@ async function check(server: ServerEndpoint, alterFstab: boolean): Promise<void>
   }
 }
 
-/** Registers and mounts the cluster root on the master unless it is already; returns where it is. */
-export async function ensureClusterRoot(master: ServerEndpoint, source: string, description: string): Promise<ClusterRoot & { changed: boolean }> {
-  const known = await registered(master, source);
+/**
+ * Registers and mounts the cluster root on the master unless it is already (then only a changed description is
+ * written, on the master and on the `others` that register it); returns where it is.
+ */
+export async function ensureClusterRoot(
+  master: ServerEndpoint,
+  source: string,
+  description: string,
+  others: readonly ServerEndpoint[] = [],
+): Promise<ClusterRoot & { changed: boolean }> {
+  const files = await readRepositoryFiles(master);
+  const known = registrationOf(files, { source });
   if (known && (await mountedAt(master, repositoryMountPoint(known.uuid))) && (await resolveClusterRoot(master)) === repositoryMountPoint(known.uuid)) {
+    const described = await describeRepository(master, others, known, description, files);
     await check(master, false);
-    return { repositoryUuid: known.uuid, clusterRoot: repositoryMountPoint(known.uuid), changed: false };
+    return { repositoryUuid: known.uuid, clusterRoot: repositoryMountPoint(known.uuid), changed: described.length > 0 };
   }
   const configure = await run(master, ovsClusterConfigure(), { okCodes: [0, 1], write: true });
   if (configure.code !== 0) throw new Error(`ovs-cluster-configure on ${master.name} failed: ${(configure.stdout + configure.stderr).trim().slice(-500)}`);
@@ -57,11 +63,14 @@ export async function ensureClusterRoot(master: ServerEndpoint, source: string, 
 }
 
 /** The master's view for read: the registered repository of `source` and whether it is the mounted cluster root. */
-export async function observeClusterRoot(master: ServerEndpoint, source: string): Promise<(ClusterRoot & { mounted: boolean }) | undefined> {
-  const known = await registered(master, source);
+export async function observeClusterRoot(
+  master: ServerEndpoint,
+  source: string,
+): Promise<(ClusterRoot & { mounted: boolean; description?: string }) | undefined> {
+  const known = registrationOf(await readRepositoryFiles(master), { source });
   if (!known) return undefined;
   const root = repositoryMountPoint(known.uuid);
   const mounted = (await mountedAt(master, root)) && (await resolveClusterRoot(master)) === root;
-  return { repositoryUuid: known.uuid, clusterRoot: root, mounted };
+  return { repositoryUuid: known.uuid, clusterRoot: root, mounted, description: known.description };
 }
 
