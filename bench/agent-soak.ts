@@ -7,8 +7,12 @@
 // `self-fencing` or a new boot id, the guests' run records (`lab check`, longest gap). Measured from the host by
 // reading every slot and every timer's state every 200 ms: the worst gap between slot renewals (the agent's own
 // `writtenAt` of consecutive seqs) and between device feeds (the timer's `lastKeepaliveAt`, as the timer saw them).
+// Hogs `shared` (default, as bench/watchdog-soak.ts): children of this process, in its session. With the kernel's
+// autogroup scheduling (sched_autogroup_enabled=1) a session is one scheduling group, so they weigh as one against
+// the agent's session (the init script starts it with setsid). Hogs `sessions`: each hog in a session of its own
+// (setsid), so N hogs weigh N groups, as N busy daemons in dom0 would.
 // Exits non-zero if a server reset or fenced itself, or `lab check` fails.
-// Run (root): sh scripts/node22 node dist/bench/agent-soak.js [minutes=10] [hogs=cores]
+// Run (root): sh scripts/node22 node dist/bench/agent-soak.js [minutes=10] [hogs=cores] [shared|sessions]
 import { spawn, type ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -72,6 +76,10 @@ function loadavg(): string {
 async function main(): Promise<void> {
   const minutes = Number(process.argv[2] || 10);
   const hogCount = Number(process.argv[3] || os.cpus().length);
+  const hogMode = process.argv[4] || "shared";
+  if (hogMode !== "shared" && hogMode !== "sessions") throw new Error(`hog mode is 'shared' or 'sessions', got '${hogMode}'`);
+  let autogroup = "unknown";
+  try { autogroup = fs.readFileSync("/proc/sys/kernel/sched_autogroup_enabled", "utf8").trim() === "1" ? "on" : "off"; } catch { /* no such sysctl */ }
   const timing = DEFAULT_AGENT_TIMING;
   const lab = await startTestLab({ servers: 4 });
   const hogs: ChildProcess[] = [];
@@ -92,10 +100,11 @@ async function main(): Promise<void> {
     const resetsBefore = new Map(names.map((s) => [s, hwWatchdogResets(lab.dir, s).length]));
 
     const watch = new Map<string, Watch>(names.map((s) => [s, { worstRenewalMs: 0, skippedSeqs: 0, worstFeedMs: 0, renewals: 0, feeds: 0, bootIds: new Set(), selfFencing: [], states: new Set() }]));
-    for (let i = 0; i < hogCount; i++) hogs.push(spawn(process.execPath, ["-e", "for(;;){}"], { stdio: "ignore" }));
+    process.once("exit", () => { for (const h of hogs) if (h.exitCode === null) h.kill("SIGKILL"); }); // sessions: not in our group
+    for (let i = 0; i < hogCount; i++) hogs.push(spawn(process.execPath, ["-e", "for(;;){}"], { stdio: "ignore", detached: hogMode === "sessions" }));
     const t0 = Date.now();
     const end = t0 + minutes * 60000;
-    process.stdout.write(`agent soak: ${minutes} min, ${hogCount} CPU hogs (busy loops, normal priority) on ${os.cpus().length} cores; 4 servers, ${GUESTS} guests; agent interval ${timing.intervalMs} ms, lease ${timing.leaseMs} ms, device timeout ${timing.deviceTimeoutMs} ms; load ${loadavg()}\n`);
+    process.stdout.write(`agent soak: ${minutes} min, ${hogCount} CPU hogs (busy loops, normal priority, ${hogMode === "sessions" ? "each in its own session" : "in the bench's session"}; autogroup ${autogroup}) on ${os.cpus().length} cores; 4 servers, ${GUESTS} guests; agent interval ${timing.intervalMs} ms, lease ${timing.leaseMs} ms, device timeout ${timing.deviceTimeoutMs} ms; load ${loadavg()}\n`);
     const loads: number[] = [];
     let worstSampleLagMs = 0;
     let nextReport = t0 + 30000;
@@ -121,7 +130,7 @@ async function main(): Promise<void> {
     const check = await lab.check({ guests, since: t0, until: t1 });
     const worstGuestGap = Math.max(...check.result.expected.map((e) => e.downtimeMs));
     const avgLoad = loads.reduce((a, b) => a + b, 0) / Math.max(1, loads.length);
-    process.stdout.write(`\nagent soak: ${((t1 - t0) / 60000).toFixed(1)} min under ${hogCount} CPU hogs, 4 servers, ${GUESTS} guests, default agent timing (${timing.intervalMs} / ${timing.leaseMs} / ${timing.deviceTimeoutMs} ms)\n`);
+    process.stdout.write(`\nagent soak: ${((t1 - t0) / 60000).toFixed(1)} min under ${hogCount} CPU hogs (${hogMode}, autogroup ${autogroup}), 4 servers, ${GUESTS} guests, default agent timing (${timing.intervalMs} / ${timing.leaseMs} / ${timing.deviceTimeoutMs} ms)\n`);
     process.stdout.write(`  load average (1 min): mean ${avgLoad.toFixed(1)}, max ${Math.max(...loads).toFixed(1)}; at the end ${loadavg()} (machine shared with other work)\n`);
     let bad = 0;
     for (const s of names) {
