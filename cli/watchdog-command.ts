@@ -6,6 +6,7 @@ import { createLogger, Watchdog } from "../watchdog/daemon/watchdog";
 import { runReplica } from "../watchdog/replica/run-replica";
 import { readReplicasStatus, renderReplicasStatus } from "../watchdog/replica/replica-status";
 import { drainServer } from "../watchdog/drain";
+import { storageFenceByOperator } from "../watchdog/operator-fence";
 import { renderStatus } from "../watchdog/status";
 
 function positiveSeconds(v: string): number {
@@ -90,9 +91,26 @@ export function drainCommand(): Command {
     });
 }
 
-/** The three commands, for cli/main.ts: `for (const c of watchdogCommands()) program.addCommand(c);` */
+export function fenceCommand(): Command {
+  return new Command("fence")
+    .description("fence a server by hand; --storage: a poison pill in its slot (its agent destroys its guests and stops feeding its watchdog device)")
+    .argument("<server>", "server name as in the pool record")
+    .requiredOption("--config <file>", "watchdog config (JSON)")
+    .option("--storage", "write a poison pill (the only manual fence for now)")
+    .option("--reason <text>", "why, recorded in the pill", "fenced by an operator")
+    .action(async (server: string, o: { config: string; storage?: boolean; reason: string }) => {
+      if (!o.storage) throw new Error("ovm-ha fence needs --storage (a poison pill); a power fence by hand is your fence command itself");
+      const r = await storageFenceByOperator(loadWatchdogConfig(o.config), server, o.reason);
+      for (const w of r.warnings) process.stderr.write(`ovm-ha fence: !! ${w}\n`);
+      process.stdout.write(`${server}: poison pill written through ${r.via}, aimed at boot ${r.pill.bootId ?? "(any)"}; ${server} is off within ${r.messageWaitMs} ms (the message wait)\n`);
+      // One-shot: the pill is written and answered; do not wait for the SSH layer's keepalive timers to wind down.
+      process.exit(r.warnings.length ? 2 : 0);
+    });
+}
+
+/** The commands, for cli/main.ts: `for (const c of watchdogCommands()) program.addCommand(c);` */
 export function watchdogCommands(): Command[] {
-  return [watchdogCommand(), statusCommand(), drainCommand()];
+  return [watchdogCommand(), statusCommand(), drainCommand(), fenceCommand()];
 }
 
 // Runnable on its own (tests, before main.ts registers the commands): node dist/cli/watchdog-command.js ...

@@ -30,6 +30,24 @@ export function pickServer(memoryMb: number, preferred: Preferred, candidates: r
   return undefined;
 }
 
+// ---- seed 9.4: a server with an agent is a target only once its configuration is propagated ------------------
+
+export type TargetVerdict = { ok: true } | { ok: false; reason: string };
+
+/**
+ * "When an Oracle VM Agent is started in the server pool, this propagation is repeated for that Oracle VM Server."
+ * A server whose fence uses the storage (storage or levels with storage), or whose agent writes a slot, is a
+ * failover target only while its slot says `ready` (its cluster.conf and repositories match the pool record) and
+ * its agent renews it (a server whose agent cannot renew is about to reset itself).
+ * @param slot the last slot read (undefined: none), `renewed`: its seq changed within the agent's lease.
+ */
+export function slotAllowsTarget(usesStorage: boolean, slot: { state: string; renewed: boolean } | undefined): TargetVerdict {
+  if (!slot) return usesStorage ? { ok: false, reason: "no agent slot (its fence uses the storage: the agent must run)" } : { ok: true };
+  if (slot.state !== "ready") return { ok: false, reason: `agent slot says ${slot.state}, not ready` };
+  if (!slot.renewed) return { ok: false, reason: "agent slot not renewed within its lease" };
+  return { ok: true };
+}
+
 // ---- the watchdog's view: a choice with the reason it logs -------------------------------------------------
 
 export interface PlacementGuest {

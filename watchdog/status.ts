@@ -5,6 +5,8 @@ import { isLoudDoubt } from "./core/guest-state";
 import { isReachable, type ServerStatus } from "./core/server-state";
 import type { GuestMark, LogLine, ServerMark } from "./core/types";
 import { renderLogLine } from "./core/types";
+import { describeDisk, diskKnownOffAt } from "./core/disk-evidence";
+import { messageWaitMs } from "../ha/disk-heartbeat";
 
 export const STATUS_FORMAT_VERSION = 1;
 
@@ -16,6 +18,10 @@ export interface ServerStatusRow {
   since: number;
   note?: string;
   loud?: boolean;
+  /** The disk heartbeat: alive, stale for N s, unknown, stopped, no slot; with the slot's state. */
+  disk?: string;
+  /** A storage fence in progress: when its pill was written, and the message wait left (ms). */
+  storageFence?: { pillWrittenAt?: number; remainingMs?: number };
 }
 
 export interface GuestStatusRow {
@@ -57,16 +63,29 @@ export function buildStatus(
 ): WatchdogStatus {
   const servers: ServerStatusRow[] = state.pool.servers.map((ps) => {
     const st = state.servers[ps.name];
-    const row: ServerStatusRow = { name: ps.name, role: ps.role, fence: ps.fence.method, state: st?.state ?? "unknown", since: st?.since ?? now };
+    const row: ServerStatusRow = { name: ps.name, role: ps.role, fence: ps.fence.method === "levels" ? ps.fence.levels.map((l) => l.method).join(",") : ps.fence.method, state: st?.state ?? "unknown", since: st?.since ?? now };
     const mark = marks.servers[ps.name];
     if (!st) return row;
+    row.disk = describeDisk(st, state.pool.timing, now);
     if (!state.quorum) {
       row.note = "watchdog not in contact with a majority of the pool: fencing nobody, starting nothing";
       row.loud = true;
     } else if (st.state === "failed" && mark && (mark.state === "fence-unavailable" || mark.state === "fence-failed")) {
       row.note = mark.reason;
       row.loud = true;
+    } else if (st.state === "failed" && st.cutOff) {
+      row.note = "cut off (disk heartbeat alive): alive, its guests keep running there; not fenced, nothing restarted elsewhere";
+      row.loud = true;
     } else if (st.state === "failed") row.note = `${st.misses} heartbeats missed`;
+    else if (st.state === "fencing" && st.fence?.method === "storage") {
+      const wait = messageWaitMs(state.pool.timing.agent);
+      const pillAt = st.fence.pill?.answeredAt;
+      const byDisk = diskKnownOffAt(st, state.pool.timing);
+      const offAt = Math.min(pillAt !== undefined ? pillAt + wait : Infinity, byDisk ?? Infinity);
+      row.storageFence = { pillWrittenAt: pillAt };
+      if (offAt !== Infinity) row.storageFence.remainingMs = Math.max(0, offAt - now);
+      row.note = `storage fence (attempt ${st.fence.attempt}): ${pillAt !== undefined ? "poison pill written" : "poison pill being written"}; ${offAt !== Infinity ? `known off in ${Math.ceil(Math.max(0, offAt - now) / 1000)} s (message wait ${wait / 1000} s)` : "waiting for the pill to be written or the slot to stay stale"}`;
+    }
     else if (st.state === "suspect") row.note = `missed ${st.misses} heartbeat(s)`;
     else if (st.state === "fencing") {
       const age = now - (st.fence?.issuedAt ?? now);
@@ -206,8 +225,8 @@ export function renderStatus(s: WatchdogStatus, now: number, maxEvents = 10): st
   out.push("");
   out.push(
     ...table(
-      ["SERVER", "ROLE", "FENCE", "STATE", "SINCE", "NOTE"],
-      s.servers.map((r) => [r.name, r.role, r.fence, r.loud ? `${r.state} !!` : r.state, `${clock(r.since)} (${ago(now - r.since)})`, r.note ?? ""]),
+      ["SERVER", "ROLE", "FENCE", "STATE", "SINCE", "DISK HEARTBEAT", "NOTE"],
+      s.servers.map((r) => [r.name, r.role, r.fence, r.loud ? `${r.state} !!` : r.state, `${clock(r.since)} (${ago(now - r.since)})`, r.disk ?? "-", r.note ?? ""]),
     ),
   );
   out.push("");

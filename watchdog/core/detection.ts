@@ -3,6 +3,7 @@
 import type { PollObservation, ServerName } from "./types";
 import { quorum, type ServerStatus } from "./server-state";
 import type { StepContext } from "./step-context";
+import { diskKnownOff } from "./disk-evidence";
 
 /** Is this heartbeat outcome older than one already taken into account? (answers can overtake each other) */
 export function isStale(st: ServerStatus, sentAt: number): boolean {
@@ -141,18 +142,20 @@ export function recovering(c: StepContext, server: ServerName, st: ServerStatus)
   delete st.planned;
   delete st.drained;
   delete st.fenceImpossible;
+  delete st.cutOff;
   c.say("server-recovering", `answering again after being ${from}; not a target until stable for ${c.timing.stabilityMs} ms`, { server });
 }
 
 export function evaluateQuorum(c: StepContext): void {
-  const q = quorum(c.order.map((n) => c.s.servers[n]), c.timing.heartbeatMisses);
+  const q = quorum(c.order.map((n) => c.s.servers[n]), c.timing.heartbeatMisses, (s) => diskKnownOff(s, c.timing, c.now));
   if (q.ok === c.s.quorum) return;
   c.s.quorum = q.ok;
   if (!q.ok) {
     c.say("quorum-lost", `in contact with ${q.reachable} of ${q.base} servers, ${q.why}: fencing nobody, starting nothing until more answer`, {}, true);
     for (const name of c.order) c.act({ kind: "mark-server", server: name, state: "quorum-lost", reason: `watchdog in contact with ${q.reachable} of ${q.base}: ${q.why}` });
   } else {
-    c.say("quorum-regained", `in contact with ${q.reachable} of ${q.base} servers; detection starts over for the silent ones`);
+    const offByDisk = c.order.filter((n) => diskKnownOff(c.s.servers[n], c.timing, c.now) && c.s.servers[n].misses > 0);
+    c.say("quorum-regained", `in contact with ${q.reachable} of ${q.base} servers${offByDisk.length ? ` (${offByDisk.join(", ")} known off by their disk heartbeat, read through a server that answers)` : ""}; detection starts over for the silent ones`);
     // Heartbeats missed while the watchdog could not tell who was at fault say nothing: count afresh.
     for (const name of c.order) {
       const st = c.s.servers[name];

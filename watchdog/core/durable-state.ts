@@ -55,7 +55,13 @@ export function restoreState(json: string, now: number, commandDeadlineMs: Comma
     e.sightings = {};
     delete e.duplicateOn;
   }
+  // Disk heartbeat evidence is relearned from this process's own reads: its times come from the clock of whoever
+  // took them (another machine, for a replica), and stale-since compared across clocks proves nothing. Costs at
+  // most one message wait before a storage fence can conclude; a pill already written is written again.
+  delete state.slotsSentAt;
   for (const st of Object.values(state.servers)) {
+    delete st.disk;
+    delete st.cutOff;
     // Late answers to the old process's heartbeats (proof of life) died with it: its misses prove nothing now,
     // so detection starts over. A server already declared failed stays failed.
     if (st.misses > 0) {

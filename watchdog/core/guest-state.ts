@@ -13,7 +13,8 @@ import type { CommandOutcome, GuestName, ServerName } from "./types";
  */
 export type GuestStatus =
   | { state: "unknown" }
-  | { state: "stopped"; since: number }
+  // from: the server that stopped listing it (a later proof that its agent self-fenced turns this into a loss).
+  | { state: "stopped"; since: number; from?: ServerName }
   | { state: "running"; server: ServerName; since: number }
   | { state: "held"; server: ServerName; since: number }
   | {

@@ -7,6 +7,8 @@ import type { GuestRecord, PoolRecord } from "../../ha/ha-record";
 import { evaluateQuorum, lateContact, listed, missed, serverTransitions, xmFailed } from "./detection";
 import { passPlannedOpsThrough, proceedWhenDrained, request } from "./drain";
 import { fenceResult, fencing } from "./fencing";
+import { lostToSelfFence, slotsRead } from "./disk-evidence";
+import { pillResult } from "./storage-fence";
 import { newGuestEntry } from "./guest-state";
 import { placeAndMove } from "./recovery";
 import { migrateResult, reconcileListing, startResult, stopResult } from "./reconcile";
@@ -49,6 +51,10 @@ function observe(c: StepContext, o: Observation): void {
       const { rebooted } = listed(c, o);
       return reconcileListing(c, o.server, o.guests, o.sentAt, o.answeredAt, rebooted);
     }
+    case "slots":
+      return slotsRead(c, o);
+    case "pill-result":
+      return pillResult(c, o);
     case "fence-result":
       return fenceResult(c, o.server, o.outcome, o.answeredAt, o.detail);
     case "start-result":
@@ -89,6 +95,7 @@ function run(c: StepContext, observations: Observation[]): void {
     );
   }
   for (const o of observations) observe(c, o);
+  lostToSelfFence(c);
   evaluateQuorum(c);
   serverTransitions(c);
   if (!c.s.quorum) return; // fence nobody, start nothing, move nothing: the fault may be ours

@@ -126,7 +126,7 @@ function notSeen(c: StepContext, name: GuestName, e: GuestEntry, server: ServerN
       e.status = { state: "powered-off", since: c.now, announced: false, reason: `${server} lost it` };
     } else {
       c.say("guest-stopped", `no longer listed by ${server}; not restarted (HA covers server failures, not guest shutdowns)`, { guest: name, server });
-      e.status = { state: "stopped", since: c.now };
+      e.status = { state: "stopped", since: c.now, from: server };
     }
     delete e.duplicateOn;
   } else if (st.state === "held" && st.server === server) {

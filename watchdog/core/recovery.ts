@@ -1,12 +1,25 @@
 // Recovery: one pass in priority order over the guests that need a server: powered-off ones (after a fence, a
 // lost start, a planned stop) get a target by the seed's placement rule; those on a draining server are moved
 // live (or shut down when there is nowhere to go). Memory already promised to a start or migration is not offered.
-import { byPriority, chooseTarget, type Candidate } from "../../ha/placement";
+import { byPriority, chooseTarget, slotAllowsTarget, type Candidate } from "../../ha/placement";
+import { fenceLevels } from "../../ha/ha-record";
+import { diskView } from "./disk-evidence";
+import type { ManagerState } from "./step-context";
 import { leaving } from "./drain";
 import { reservedOn, type GuestEntry } from "./guest-state";
 import { isPlacementTarget } from "./server-state";
 import type { StepContext } from "./step-context";
 import type { ServerName } from "./types";
+
+/** A target: up, answering, not degraded, memory known; and, with an agent, its slot `ready` and renewed (seed 9.4). */
+export function isFailoverTarget(s: ManagerState, name: ServerName, now: number): boolean {
+  const st = s.servers[name];
+  const ps = s.pool.servers.find((x) => x.name === name);
+  if (!st || !ps || !isPlacementTarget(st)) return false;
+  const view = diskView(st, s.pool.timing, now);
+  const slot = view.kind === "none" ? undefined : { state: view.slot.state, renewed: view.kind === "alive" };
+  return slotAllowsTarget(fenceLevels(ps.fence).includes("storage"), slot).ok;
+}
 
 export function candidates(c: StepContext): Candidate[] {
   const reserved: Record<ServerName, number> = {};
@@ -15,7 +28,7 @@ export function candidates(c: StepContext): Candidate[] {
     if (to !== undefined) reserved[to] = (reserved[to] ?? 0) + c.mem(g);
   }
   return c.order
-    .filter((n) => isPlacementTarget(c.s.servers[n]))
+    .filter((n) => isFailoverTarget(c.s, n, c.now))
     .map((n) => ({ name: n, freeMemoryMb: c.s.servers[n].freeMemoryMb! - (reserved[n] ?? 0) }));
 }
 

@@ -1,5 +1,5 @@
 // What the watchdog believes about each server, with the time each belief started.
-import type { PlannedOp, RunningGuest, ServerName } from "./types";
+import type { PlannedOp, RunningGuest, ServerName, SlotReading } from "./types";
 
 /**
  * up: answering, trusted as a target.            suspect: missed at least one heartbeat, not yet failed.
@@ -23,10 +23,31 @@ export type ServerStateName =
 
 export interface FenceProgress {
   attempt: number;
-  /** Power fence in flight since. */
+  /** Fence (power: the command; storage: the first pill write) in flight since. */
   issuedAt?: number;
   /** After a failure: next attempt not before. */
   retryAt?: number;
+  /** Index of the fencing level tried now (fenceLevels(); absent: the first). */
+  level?: number;
+  /** The level in flight (power, storage). */
+  method?: "power" | "storage";
+  /** Storage fence: the poison pill, aimed at `bootId`; `answeredAt` once a write of it answered ok. */
+  pill?: { bootId: string | null; sentAt: number; answeredAt?: number; retryAt?: number };
+}
+
+/**
+ * The disk heartbeat of a server as the watchdog has read it (watchdog/core/disk-evidence.ts). Times are the
+ * watchdog's own; the agent's clock is never used.
+ */
+export interface DiskHeartbeat {
+  /** The slot the last successful read showed (null: no slot file). */
+  slot: SlotReading | null;
+  /** answeredAt of the first read that showed this very slot (same bootId and seq). */
+  firstReadAt: number;
+  /** sentAt of the latest read that showed it. */
+  lastReadSentAt: number;
+  /** The agent wrote after this time: the sentAt of the read before the one that first showed this slot. */
+  wroteAfter?: number;
 }
 
 export interface ServerStatus {
@@ -67,6 +88,10 @@ export interface ServerStatus {
   drainWaitSaid?: string;
   awaitingOff?: boolean;
   fenceImpossible?: boolean;
+  /** The agent's slot, as read through the shared storage (absent: never read). */
+  disk?: DiskHeartbeat;
+  /** Network silent while its disk heartbeat goes on: alive and cut off (since when this was said). */
+  cutOff?: { since: number };
 }
 
 export function initialServerStatus(now: number): ServerStatus {
@@ -99,8 +124,10 @@ export type QuorumVerdict = { ok: true; reachable: number; base: number } | { ok
  * any answer (a degraded server still answers). An exact half is not a majority: "they died" and "I am cut off"
  * look the same from here, so the watchdog holds.
  */
-export function quorum(servers: ServerStatus[], misses: number): QuorumVerdict {
-  const base = servers.filter(inQuorumBase);
+export function quorum(servers: ServerStatus[], misses: number, knownOff: (s: ServerStatus) => boolean = () => false): QuorumVerdict {
+  // A server proven off by its own disk heartbeat (read through a server that answers) is known off like a fenced
+  // one: that evidence does not depend on the watchdog's network, so it settles an exact half.
+  const base = servers.filter((s) => inQuorumBase(s) && !(knownOff(s) && !isReachable(s)));
   const lost = base.filter((s) => s.misses >= misses).length;
   const reachable = base.length - lost;
   if (reachable * 2 > base.length) return { ok: true, reachable, base: base.length };

@@ -16,6 +16,8 @@ export interface ManagerState {
   guests: Record<GuestName, GuestEntry>;
   quorum: boolean;
   started: boolean;
+  /** sentAt of the newest read of the agents' slots taken into account (an older one arriving later is ignored). */
+  slotsSentAt?: number;
   /** Set by restoreState(): the next step says so in the log. */
   resumed?: boolean;
 }

@@ -2,6 +2,7 @@
 // Every observation carries when it was sent and when its answer came (sentAt/answeredAt, milliseconds on the
 // watchdog's clock): an answer sent before an action ended cannot tell what the action did.
 import type { GuestRecord, PoolRecord } from "../../ha/ha-record";
+import type { Slot } from "../../ha/disk-heartbeat";
 
 export type ServerName = string;
 export type GuestName = string;
@@ -39,6 +40,18 @@ export type PollObservation =
   // network): proof of life after it was sent, so the misses start over; nothing about xm or guests.
   | ({ kind: "poll"; server: ServerName; ok: false; contact: "ssh-only" | "none" | "late-ssh"; detail?: string } & Timed);
 
+/** What the watchdog keeps of one agent slot (ha/disk-heartbeat.ts): never its clock. */
+export type SlotReading = Pick<Slot, "bootId" | "seq" | "state">;
+
+/**
+ * One read of every agent slot on the shared storage, through one server (`via`). ok: `slots` has, per server,
+ * its slot or null (no slot file); a server missing from it had an unreadable slot (no evidence either way).
+ * Not ok: the read failed (the server or its storage did not answer): no evidence, and never "stale".
+ */
+export type SlotsObservation =
+  | ({ kind: "slots"; via: ServerName; ok: true; slots: Record<ServerName, SlotReading | null> } & Timed)
+  | ({ kind: "slots"; via?: ServerName; ok: false; detail: string } & Timed);
+
 /**
  * ok / failed: the command answered (exit 0 / an error). unknown: it was sent and no answer came (deadline,
  * connection lost after sending, watchdog restart): it may or may not have run.
@@ -53,6 +66,9 @@ export type PlannedOp = "shutdown" | "restart" | "remove";
  */
 export type Observation =
   | PollObservation
+  | SlotsObservation
+  // The poison pill for `server` written (ok), not written (failed), or maybe (unknown) on the shared storage.
+  | ({ kind: "pill-result"; server: ServerName; outcome: CommandOutcome; detail?: string } & Timed)
   | ({ kind: "fence-result"; server: ServerName; outcome: FenceOutcome; detail?: string } & Timed)
   | ({ kind: "start-result"; guest: GuestName; server: ServerName; outcome: CommandOutcome; detail?: string; mayRunUntil?: number } & Timed)
   | ({ kind: "migrate-result"; guest: GuestName; from: ServerName; to: ServerName; outcome: CommandOutcome; detail?: string; mayRunUntil?: number } & Timed)
@@ -63,10 +79,12 @@ export type Observation =
   | { kind: "config"; pool: PoolRecord; guests: GuestRecord[] };
 
 export type GuestMark = "running" | "powered-off" | "error" | "held";
-export type ServerMark = "fence-failed" | "fence-unavailable" | "quorum-lost";
+export type ServerMark = "fence-failed" | "fence-unavailable" | "quorum-lost" | "cut-off";
 
 export type Action =
   | { kind: "fence"; server: ServerName }
+  // Storage fence: write the poison pill into the server's slot, aimed at the boot last read there (null: none read).
+  | { kind: "pill"; server: ServerName; bootId: string | null; reason: string }
   | { kind: "start"; guest: GuestName; server: ServerName }
   | { kind: "migrate"; guest: GuestName; from: ServerName; to: ServerName }
   // Clean shutdown of a guest that must leave a draining server and has nowhere to go.

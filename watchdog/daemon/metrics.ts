@@ -21,6 +21,8 @@ export class WatchdogMetrics {
   readonly starts = new Counter({ name: "ovmha_guest_starts_total", help: "xm create issued", registers: [this.registry] });
   readonly migrations = new Counter({ name: "ovmha_guest_migrations_total", help: "live migrations issued", registers: [this.registry] });
   readonly fences = new Counter({ name: "ovmha_fence_results_total", help: "Fence outcomes", labelNames: ["result"], registers: [this.registry] });
+  readonly storageFences = new Counter({ name: "ovmha_storage_fences_total", help: "Storage fences started, and servers known off by a storage fence or their disk heartbeat", labelNames: ["result"], registers: [this.registry] });
+  readonly pills = new Counter({ name: "ovmha_pills_written_total", help: "Poison pills written by the watchdog, by answer", labelNames: ["result"], registers: [this.registry] });
   readonly heartbeatMisses = new Counter({ name: "ovmha_heartbeat_misses_total", help: "Heartbeat rounds missed", labelNames: ["server"], registers: [this.registry] });
   readonly heartbeatSeconds = new Histogram({ name: "ovmha_heartbeat_seconds", help: "Heartbeat round duration", buckets: [0.01, 0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1], registers: [this.registry] });
   readonly detection = new Histogram({ name: "ovmha_detection_seconds", help: "Last answered heartbeat to server declared failed", buckets: BUCKETS, registers: [this.registry] });
@@ -48,8 +50,12 @@ export class WatchdogMetrics {
           if (ok !== undefined) this.#failover.set(line.guest!, { server: line.server!, lastOkAt: ok });
           break;
         }
+        case "fence-start":
+          if (line.reason.startsWith("storage fence")) this.storageFences.inc({ result: "started" });
+          break;
         case "server-fenced": {
           this.fences.inc({ result: "off" });
+          if (/^(storage fence|known off by its disk heartbeat)/.test(line.reason)) this.storageFences.inc({ result: "off" });
           // A watchdog resumed mid-failover never saw the guest-held lines: the fence is the origin then.
           const ok = before.servers[line.server!]?.lastOkAt;
           for (const [g, e] of Object.entries(before.guests)) {

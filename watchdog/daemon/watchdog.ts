@@ -17,6 +17,7 @@ import { formatResponse, responsePath, type DrainResponse, type ResponseState } 
 import { effectivePool } from "./effective-pool";
 import { runFence } from "./fence-runner";
 import { Heartbeats } from "./heartbeats";
+import { DiskHeartbeatIo } from "./disk-heartbeat-io";
 import { WatchdogMetrics } from "./metrics";
 import { parseRecords, readRecordsCommand, type RecordSnapshot } from "./record-reader";
 import { endpointFor, seedEndpoints, sshPoolFromConfig, writeRemoteFile } from "./ssh-access";
@@ -64,6 +65,8 @@ export class Watchdog implements WatchdogEnvironment {
   #recordProblems: string[] = [];
   #poolProblems: string[] = [];
   readonly heartbeats: Heartbeats;
+  /** Slots read each round, pills written (disk-heartbeat-io.ts). */
+  readonly disk: DiskHeartbeatIo;
   #actionLimits = new Map<string, pLimit.Limit>();
   #inFlight = new Set<Promise<unknown>>();
   #events: LogLine[] = [];
@@ -111,6 +114,20 @@ export class Watchdog implements WatchdogEnvironment {
       infoEveryRounds: opts.config.heartbeat.infoEveryRounds,
     });
     if (opts.replica) this.#replica = new ReplicaHook(opts.replica, this.config, this.ssh, this.metrics.registry);
+    this.disk = new DiskHeartbeatIo({
+      ssh: this.ssh,
+      log: this.log,
+      clusterRoot: this.config.pool.clusterRoot,
+      servers: () => (this.#state?.pool.servers ?? []).filter((s) => this.#state?.servers[s.name]?.state !== "removed").map((s) => ({ name: s.name, endpoint: this.#endpoint(s) })),
+      healthy: (n) => this.heartbeats.answering(n) === true && !this.#state?.servers[n]?.degraded,
+      push: (o) => this.#inbox.push(o),
+      wake: () => this.#wake?.(),
+      track: (p) => this.#track(p),
+      deadline: () => this.deadline,
+      // The same guard as xm create/migrate/shutdown: a deposed leader or an older process cannot write a pill.
+      guard: (argv) => (this.#replica ? this.#replica.guard(argv) : this.#token ? guardedCommand(tokenFile(this.config.pool.clusterRoot), this.#token, argv) : argv),
+      onPill: (result) => this.metrics.pills.inc({ result }),
+    });
   }
 
   get state(): ManagerState | undefined {
@@ -245,7 +262,7 @@ export class Watchdog implements WatchdogEnvironment {
     const polls = state.pool.servers.filter((s) => state.servers[s.name]?.state !== "removed").map((s) => this.heartbeats.poll(s, this.#round));
     const reader = this.#pickReader();
     const reads = reader ? [this.#readRecords(reader, this.deadline).then((ok) => { if (!ok) this.#reader = undefined; })] : [];
-    await Promise.all([...polls, ...reads]);
+    await Promise.all([...polls, ...reads, this.disk.read()]);
     this.#flushResponses();
   }
 
@@ -405,6 +422,9 @@ export class Watchdog implements WatchdogEnvironment {
       switch (a.kind) {
         case "fence":
           this.#fence(a.server);
+          break;
+        case "pill":
+          this.disk.pill(a.server, a.bootId, a.reason, (e) => commandOutcome(e) as "failed" | "unknown", this.#state!.pool.timing.fenceTimeoutMs);
           break;
         case "start":
           this.#command(a.server, () => {

@@ -22,6 +22,11 @@ export const EVENT_COMMANDS = {
   "isolate-watchdog": "none", // the watchdog's own network is cut
   "heal-watchdog": "none",
   "restart-watchdog": "none", // state goes through JSON; answers in flight are lost
+  "hang-machine": "server", // the whole machine freezes (dom0, agent, guests); its watchdog device, outside, still runs
+  "storage-loss": "server", // its writes to (and reads from) the shared storage fail: its agent cannot renew
+  "storage-ok": "server",
+  "agent-stop": "server", // the agent stops cleanly: its slot says stopped, its device is disarmed
+  "operator-pill": "server", // ovm-ha fence SERVER --storage: a poison pill aimed at the boot in its slot
   "start-fails": "guest", // every `xm create` of this guest fails from now on
   "start-ok": "guest",
   end: "none",

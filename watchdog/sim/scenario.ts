@@ -18,6 +18,7 @@ import type { Observation } from "../core/types";
 import { parseEvents, type SimEvent } from "./events";
 import { assertInvariants, InvariantViolation } from "./invariant";
 import { SimWorld, type FenceDeviceMode, type SimOptions } from "./world";
+import { stopAgent } from "./agents";
 
 /** pool.json of a scenario: the pool record (defaults filled in), the hardware, the guests and where they run. */
 const ScenarioFile = z.object({
@@ -33,11 +34,13 @@ const ScenarioFile = z.object({
       memoryMb: z.number(),
       fenceDevice: z.enum(["ok", "fail", "timeout", "lies"]).optional(),
       power: z.boolean().optional(),
+      /** The server runs `ovm-ha agent` with a watchdog device (slots, pills, self-fencing). */
+      agent: z.boolean().optional(),
     }),
   ),
   guests: z.array(z.object({ name: z.string(), runningOn: z.string().optional() }).loose()),
   /** Simulator settings (timings of commands and answers, seed of the jitter). */
-  sim: z.object({ migrateMs: z.number(), startMs: z.number(), answerMs: z.number(), jitterMs: z.number(), commandDeadlineMs: z.number(), seed: z.number() }).partial().optional(),
+  sim: z.object({ migrateMs: z.number(), startMs: z.number(), answerMs: z.number(), jitterMs: z.number(), commandDeadlineMs: z.number(), seed: z.number(), restartBootMs: z.number() }).partial().optional(),
 });
 
 export interface Scenario {
@@ -45,7 +48,7 @@ export interface Scenario {
   pool: PoolRecord;
   guests: GuestRecord[];
   placement: Record<string, string>;
-  hardware: Record<string, { memoryMb: number; fenceDevice?: FenceDeviceMode; power?: boolean }>;
+  hardware: Record<string, { memoryMb: number; fenceDevice?: FenceDeviceMode; power?: boolean; agent?: boolean }>;
   events: SimEvent[];
   sim?: Partial<SimOptions>;
 }
@@ -148,6 +151,24 @@ function applyEvent(world: SimWorld, state: ManagerState, e: SimEvent): ManagerS
     case "cut":
       s!.cut = true;
       break;
+    case "hang-machine":
+      s!.hung = true; // in the simulator a frozen guest still counts as running (it resumes if nothing resets it)
+      break;
+    case "storage-loss":
+      s!.storageLost = true;
+      break;
+    case "storage-ok":
+      s!.storageLost = false;
+      break;
+    case "agent-stop":
+      stopAgent(world, s!);
+      break;
+    case "operator-pill": {
+      const slot = world.storage.slots.get(s!.name);
+      world.storage.pills.set(s!.name, { bootId: slot?.bootId ?? null, writer: "operator" });
+      world.storage.pillLog.push({ t: world.t, server: s!.name, bootId: slot?.bootId ?? null, writer: "operator" });
+      break;
+    }
     case "heal":
       s!.sshSlow = 0;
       s!.hung = false;

@@ -6,6 +6,8 @@
 import type { Action, GuestMark, LogLine, Observation, RunningGuest } from "../core/types";
 import type { WatchdogEnvironment } from "../core/environment";
 import type { PoolRecord } from "../../ha/ha-record";
+import { agentTick, bootAgent, type AgentHost, type SimAgent } from "./agents";
+import { SimSharedStorage } from "./shared-storage";
 
 export type FenceDeviceMode = "ok" | "fail" | "timeout" | "lies";
 
@@ -32,6 +34,11 @@ export interface SimServer {
   /** Guests live-migrating away: listed as migrating-NAME. */
   migratingOut: Set<string>;
   fenceDevice: FenceDeviceMode;
+  /** Writes to and reads from the shared storage fail (lab storage-loss). */
+  storageLost: boolean;
+  /** The ovm-ha agent and its watchdog device (servers whose hardware says `agent: true`). */
+  agent?: SimAgent;
+  hasAgent: boolean;
 }
 
 export interface SimOptions {
@@ -49,8 +56,13 @@ export interface SimOptions {
 
 const DEFAULTS: SimOptions = { migrateMs: 500, startMs: 300, restartBootMs: 3000, answerMs: 100, jitterMs: 0, commandDeadlineMs: 3000, seed: 1 };
 
-export class SimWorld implements WatchdogEnvironment {
+export class SimWorld implements WatchdogEnvironment, AgentHost {
   t = 0;
+  /** Slots and pills on the shared storage, read and written through one server that answers. */
+  readonly storage: SimSharedStorage;
+  /** Servers reset by their watchdog device, with why (what the world knows). */
+  readonly resets: { t: number; server: string; why: string }[] = [];
+  #boots = 0;
   readonly servers = new Map<string, SimServer>();
   watchdogIsolated = false;
   readonly startFails = new Set<string>();
@@ -73,7 +85,7 @@ export class SimWorld implements WatchdogEnvironment {
 
   constructor(
     readonly pool: PoolRecord,
-    hardware: Record<string, { memoryMb: number; fenceDevice?: FenceDeviceMode; power?: boolean }>,
+    hardware: Record<string, { memoryMb: number; fenceDevice?: FenceDeviceMode; power?: boolean; agent?: boolean }>,
     opts: Partial<SimOptions> = {},
   ) {
     this.opts = { ...DEFAULTS, ...opts };
@@ -96,8 +108,56 @@ export class SimWorld implements WatchdogEnvironment {
         guests: new Map(),
         migratingOut: new Set(),
         fenceDevice: hw.fenceDevice ?? "ok",
+        storageLost: false,
+        hasAgent: hw.agent === true,
       });
     }
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const world = this;
+    this.storage = new SimSharedStorage({
+      get t() {
+        return world.t;
+      },
+      servers: () => [...this.servers.values()].filter((x) => !x.removed),
+      reachable: (n) => this.reachable(this.server(n)),
+      deliver: (o, at) => this.deliver(o, at),
+      latency: () => this.latency(),
+      deadlineMs: () => this.deadlineMs,
+    });
+    // Agents write at different instants within the interval (as real ones do): 100 ms apart.
+    let i = 0;
+    for (const srv of this.servers.values()) if (srv.hasAgent && srv.power) bootAgent(this, srv, 100 * i++);
+  }
+
+  // ---- AgentHost: the agents' view of the world --------------------------------------------------------------
+
+  timing() {
+    return this.pool.timing.agent;
+  }
+  get slots() {
+    return this.storage.slots;
+  }
+  get pills() {
+    return this.storage.pills;
+  }
+  nextBoot(): number {
+    return ++this.#boots;
+  }
+  destroyGuests(server: string, why: string): void {
+    const s = this.server(server);
+    if (s.guests.size === 0) return;
+    this.note(`${server}: guests ${[...s.guests.keys()].join(", ")} destroyed (${why})`);
+    s.guests.clear();
+    s.migratingOut.clear();
+    this.onChange();
+  }
+  reset(server: string, why: string): void {
+    const s = this.server(server);
+    this.resets.push({ t: this.t, server, why });
+    this.powerOff(s, `reset: ${why}`);
+    this.later(this.opts.restartBootMs, () => {
+      if (!s.power && !s.removed) this.powerOn(s);
+    });
   }
 
   server(name: string): SimServer {
@@ -137,8 +197,9 @@ export class SimWorld implements WatchdogEnvironment {
     s.hung = false;
     s.bootedAt = this.t;
     this.note(`${s.name} powered on`);
+    if (s.hasAgent) bootAgent(this, s, 0);
   }
-  private latency(): number {
+  latency(): number {
     return this.opts.answerMs + Math.floor(this.rnd() * (this.opts.jitterMs + 1));
   }
   deliver(obs: Observation, at: number): void {
@@ -150,7 +211,7 @@ export class SimWorld implements WatchdogEnvironment {
     this.inbox = [];
     return before;
   }
-  private get deadlineMs(): number {
+  get deadlineMs(): number {
     const i = this.pool.timing.heartbeatIntervalMs;
     return Math.max(50, i - Math.min(100, Math.floor(i / 10)));
   }
@@ -164,8 +225,9 @@ export class SimWorld implements WatchdogEnvironment {
       this.timers = this.timers.filter((x) => !due.includes(x));
       for (const d of due) d.run();
     }
+    for (const s of this.servers.values()) if (!s.removed) agentTick(this, s);
   }
-  private later(ms: number, run: () => void): void {
+  later(ms: number, run: () => void): void {
     this.timers.push({ at: this.t + ms, run });
   }
 
@@ -189,6 +251,10 @@ export class SimWorld implements WatchdogEnvironment {
     this.trackAnswering();
     if (this.t % this.pool.timing.heartbeatIntervalMs === 0) {
       for (const s of this.servers.values()) if (!s.removed) this.listing(s, true);
+      if (this.watchdogIsolated) {
+        const at = this.t + this.deadlineMs;
+        this.deliver({ kind: "slots", ok: false, detail: "watchdog cut off", sentAt: this.t, answeredAt: at }, at);
+      } else if ([...this.servers.values()].some((x) => x.hasAgent)) this.storage.read(this.pool.servers.map((x) => x.name));
     }
     const due = this.inbox.filter((m) => m.at <= this.t).sort((a, b) => a.at - b.at);
     this.inbox = this.inbox.filter((m) => m.at > this.t);
@@ -352,15 +418,18 @@ export class SimWorld implements WatchdogEnvironment {
       }
       case "list":
         return this.listing(this.server(a.server), false);
+      case "pill": {
+        this.checkFalseFence(this.server(a.server), "poison pill");
+        if (this.watchdogIsolated) {
+          const at = this.t + this.deadlineMs;
+          return this.deliver({ kind: "pill-result", server: a.server, outcome: "failed", detail: "watchdog cut off", sentAt: this.t, answeredAt: at }, at);
+        }
+        return this.storage.writePill(a.server, a.bootId, "watchdog");
+      }
       case "fence": {
         const s = this.server(a.server);
+        this.checkFalseFence(s, "fence");
         const sentAt = this.t;
-        if (this.answeredLast.get(s.name) === true) this.falseFences.push(`t=${this.t}: ${s.name} fenced while its last heartbeat received was answered`);
-        this.trackAnswering();
-        // Answering (late answers included) through a whole detection window before this fence: it was alive.
-        const since = this.answeringSince.get(s.name);
-        const window = (this.pool.timing.heartbeatMisses + 1) * this.pool.timing.heartbeatIntervalMs;
-        if (since !== undefined && this.t - since > window) this.falseFences.push(`t=${this.t}: ${s.name} fenced while it had answered (late or not) since t=${since}`);
         const answer = (outcome: "off" | "failed" | "timeout", ms: number, detail?: string) =>
           this.deliver({ kind: "fence-result", server: a.server, outcome, detail, sentAt, answeredAt: sentAt + ms }, sentAt + ms);
         if (s.fenceDevice === "fail") return answer("failed", this.opts.answerMs, "ipmitool: Unable to establish IPMI v2 / RMCP+ session");
@@ -386,6 +455,16 @@ export class SimWorld implements WatchdogEnvironment {
       case "mark-server":
         return;
     }
+  }
+
+  /** A fence (or pill) of a server that answered: never right. */
+  private checkFalseFence(s: SimServer, what: string): void {
+    if (this.answeredLast.get(s.name) === true) this.falseFences.push(`t=${this.t}: ${what} of ${s.name} while its last heartbeat received was answered`);
+    this.trackAnswering();
+    // Answering (late answers included) through a whole detection window before this fence: it was alive.
+    const since = this.answeringSince.get(s.name);
+    const window = (this.pool.timing.heartbeatMisses + 1) * this.pool.timing.heartbeatIntervalMs;
+    if (since !== undefined && this.t - since > window) this.falseFences.push(`t=${this.t}: ${what} of ${s.name} while it had answered (late or not) since t=${since}`);
   }
 
   guestMemories: Record<string, number> = {};
