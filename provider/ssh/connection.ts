@@ -356,6 +356,13 @@ export class SshConnection {
           ch.stderr.on("error", () => {});
           ch.on("data", (d: Buffer) => out.push(d));
           ch.stderr.on("data", (d: Buffer) => errOut.push(d));
+          // The server's EOF: its output is complete. sshd may send the exit status before the output has been
+          // drained (OpenSSH does), so an exit status alone, with the connection lost before EOF, is an answer cut
+          // short: the command ran, but what it printed may be missing (seen: `echo back` answered exit 0 and no
+          // output). ssh2 sets the channel's incoming state to 'eof' on a received EOF and ends the stream; a dead
+          // connection ends it too, without that state, and the state moves on to 'closed' before 'end' is
+          // emitted: so the moment the state is set is watched.
+          const eof = watchEof(ch);
           ch.on("exit", (c: number | null, sig?: string) => {
             exited = true;
             code = typeof c === "number" ? c : null;
@@ -363,7 +370,7 @@ export class SshConnection {
           });
           ch.on("close", () => {
             unhold();
-            if (exited) {
+            if (exited && eof.received) {
               settle(() =>
                 resolve({
                   stdout: Buffer.concat(out).toString("utf8"),
@@ -373,7 +380,11 @@ export class SshConnection {
                 }),
               );
             } else {
-              const why = this.#closed ? this.#closeReason : "channel closed without an exit status";
+              const why = exited
+                ? "connection lost after the exit status but before the end of the output (the command ran; its output may be cut short)"
+                : this.#closed
+                  ? this.#closeReason
+                  : "channel closed without an exit status";
               settle(() => reject(new ConnectionLostError(server, cmd.display, maskSecrets(why, cmd.secrets))));
             }
           });
@@ -405,4 +416,30 @@ function killRemote(ch: ClientChannel): void {
   } catch {
     /* best effort: closing the channel (and, failing that, the connection) is what bounds our wait */
   }
+}
+
+/**
+ * Whether the server's CHANNEL_EOF arrived on a channel: ssh2 records it only as `incoming.state = "eof"`, which a
+ * CHANNEL_CLOSE overwrites before any event is emitted. Without that field (another ssh2), every exit counts as
+ * complete, as before; test/lab/ssh.test.ts ("while the connection closes") fails if that ever happens.
+ */
+function watchEof(ch: unknown): { received: boolean } {
+  const result = { received: false };
+  const incoming = (ch as { incoming?: { state?: string } }).incoming;
+  if (!incoming || typeof incoming !== "object" || !("state" in incoming)) {
+    result.received = true;
+    return result;
+  }
+  let state = incoming.state;
+  if (state === "eof") result.received = true;
+  Object.defineProperty(incoming, "state", {
+    configurable: true,
+    enumerable: true,
+    get: () => state,
+    set: (v: string) => {
+      if (v === "eof") result.received = true;
+      state = v;
+    },
+  });
+  return result;
 }

@@ -293,7 +293,7 @@ describe("ssh layer (lab)", function () {
         void killer.then(() => (gone = true));
         const asked: Promise<unknown>[] = [];
         while (!gone && asked.length < 400) {
-          asked.push(p.exec(s2, ["echo", "back"]).then((r) => r.stdout, (e: Error) => e));
+          asked.push(p.exec(s2, ["echo", "back"]).then((r) => (r.stdout === "back\n" ? r.stdout : `${JSON.stringify(r)}`), (e: Error) => e));
           await new Promise((r) => setTimeout(r, 1));
         }
         expect(await killer, `round ${round}`).to.be.instanceOf(ConnectionLostError);
