@@ -68,7 +68,8 @@ export async function moveGuestsWithWatchdog(o: { lab: TestLab; sh: Sh; tmp: str
     console.log(`      watchdog: every guest seen ${((tSeen - tStart) / 1000).toFixed(1)} s after start; ${move.kind} of ${move.server}: ${moved.join(", ")} running elsewhere ${((Date.now() - t0) / 1000).toFixed(1)} s after it began (the ${move.kind} call ${((tMove - t0) / 1000).toFixed(1)} s)`);
     for (const g of moved) {
       if (move.kind === "drain") {
-        expect(events("guest-migrate", t0, g), `${g} migrated`).to.have.length(1);
+        const seen = log.filter((l) => l.t >= t0 && l.guest === g).map((l) => `${l.event}${l.server ? `@${l.server}` : ""}`);
+        expect(events("guest-migrate", t0, g), `${g} migrated (its events since the drain: ${seen.join(", ") || "none"})`).to.have.length(1);
         expect(events("guest-start", t0, g), `${g} never restarted`).to.have.length(0);
       } else {
         expect(events("guest-start", t0, g), `${g} restarted once`).to.have.length(1);

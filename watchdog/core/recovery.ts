@@ -17,7 +17,10 @@ export function isFailoverTarget(s: ManagerState, name: ServerName, now: number)
   const ps = s.pool.servers.find((x) => x.name === name);
   if (!st || !ps || !isPlacementTarget(st)) return false;
   const view = diskView(st, s.pool.timing, now);
-  const slot = view.kind === "none" ? undefined : { state: view.slot.state, renewed: view.kind === "alive" };
+  // `unknown` (read once since this watchdog started: not yet seen renewed, nor stale) does not bar a target: the
+  // server answers its heartbeats, and a just-started watchdog would otherwise find no target for a lease and power
+  // off the guests of a drained server instead of moving them (seen on the lab: a drain 0.8 s after the start).
+  const slot = view.kind === "none" ? undefined : { state: view.slot.state, renewed: view.kind === "alive" || view.kind === "unknown" };
   return slotAllowsTarget(fenceLevels(ps.fence).includes("storage"), slot).ok;
 }
 
