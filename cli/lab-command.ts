@@ -58,11 +58,12 @@ export function labCommand(): Command {
     });
   dirOption(cmd.command("lose-answers <server> <n>").description("the next N commands on the server run, but their answers never arrive (their SSH connection is cut); 0 disarms"))
     .option("--at <when>", "end: cut when the command has ended (default); start: cut once it started, leaving it running", "end")
-    .action(async (server: string, n: string, o: { dir: string; at: string }) => {
+    .option("--match <text>", "only commands whose text contains TEXT count (default: every command)", "")
+    .action(async (server: string, n: string, o: { dir: string; at: string; match: string }) => {
       if (o.at !== "end" && o.at !== "start") throw new Error(`--at takes 'end' or 'start', got '${o.at}'`);
       const count = Number(n);
       if (!/^\d+$/.test(n)) throw new Error(`lose-answers takes a whole number of commands (0 disarms), got '${n}'`);
-      await lab.loseAnswers(lab.loadLab(resolveDir(o.dir)), server, count, o.at);
+      await lab.loseAnswers(lab.loadLab(resolveDir(o.dir)), server, count, o.at, o.match);
     });
   dirOption(cmd.command("storage-loss <server>").description("the server loses its shared storage (only it): every read and write fails (EIO) or hangs, until `lab storage-restore` or a power cycle"))
     .option("--mode <mode>", "fail: EIO at once; hang: no answer until restored (like a dead NFS hard mount)", "fail")

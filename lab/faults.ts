@@ -23,6 +23,8 @@ export const faultFiles = {
   loseAnswers: (labDir: string, server: string) => path.join(faultsDir(labDir, server), "lose-answers"),
   /** When to cut: "end" (after the command ended: its answer is lost) or "start" (while it still runs). */
   loseAt: (labDir: string, server: string) => path.join(faultsDir(labDir, server), "lose-at"),
+  /** Only commands whose text contains this count (empty: every command), so a test can aim at one command. */
+  loseMatch: (labDir: string, server: string) => path.join(faultsDir(labDir, server), "lose-match"),
   /** `slow --stale`: one line `<epoch ms> <xm argv>` per answer being held back (written once it was handled). */
   xendHeld: (labDir: string, server: string) => path.join(faultsDir(labDir, server), "xend-held.log"),
   /** One line per command whose answer was lost: `<epoch ms> <exit code> <command>` (see session-wrapper.sh). */
@@ -52,12 +54,14 @@ export function writeXendFault(labDir: string, server: string, fault: XendFault 
 export type LoseAt = "start" | "end";
 
 /** Arms the next `count` commands of the server to lose their answers (0 disarms). */
-export function setLoseAnswers(labDir: string, server: string, count: number, at: LoseAt = "end"): void {
+export function setLoseAnswers(labDir: string, server: string, count: number, at: LoseAt = "end", match = ""): void {
+  if (match.includes("\n")) throw new Error(`lose-answers --match must be one line, got ${JSON.stringify(match)}`);
   const dir = faultsDir(labDir, server);
   fs.mkdirSync(dir, { recursive: true });
   // The wrapper runs as the logged-in user (the sudo user too) and must decrement the count.
   fs.chmodSync(dir, 0o755);
   fs.writeFileSync(faultFiles.loseAt(labDir, server), at + "\n", { mode: 0o644 });
+  fs.writeFileSync(faultFiles.loseMatch(labDir, server), match, { mode: 0o644 });
   const file = faultFiles.loseAnswers(labDir, server);
   fs.writeFileSync(file, count > 0 ? `${count}\n` : "", { mode: 0o666 });
   fs.chmodSync(file, 0o666);

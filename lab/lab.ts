@@ -337,10 +337,10 @@ export async function xend(info: LabInfo, name: string, fault: XendFault | undef
  * `lab lose-answers SERVER N`: the next N commands run on the server (to the end, or `at: "start"`: started and
  * left running) but their answers never arrive: the SSH connection that carried each is cut.
  */
-export async function loseAnswers(info: LabInfo, name: string, count: number, at: LoseAt = "end"): Promise<void> {
+export async function loseAnswers(info: LabInfo, name: string, count: number, at: LoseAt = "end", match = ""): Promise<void> {
   const server = findServer(info, name);
   if (!Number.isInteger(count) || count < 0 || count > 100000) throw new LabError(`lose-answers takes a whole number of commands from 0 to 100000, got ${count}`);
-  setLoseAnswers(info.dir, server.name, count, at);
+  setLoseAnswers(info.dir, server.name, count, at, match);
 }
 
 /** Undo hang and partition (every cut of the server too). xend and lost answers have their own switches. */

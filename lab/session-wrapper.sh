@@ -26,7 +26,14 @@ take_one() {
   return 0
 }
 
-if [ -s "$C" ] && take_one; then
+# `lab lose-answers --match TEXT`: only commands containing TEXT count (read before taking one from the count).
+matches() {
+  m=$(cat "$F/lose-match" 2>/dev/null)
+  case $cmd in *"$m"*) return 0 ;; esac
+  return 1
+}
+
+if [ -s "$C" ] && matches && take_one; then
   LOG="$F/lost-answers.log"
   session=$PPID
   oneline=$(printf '%s' "$cmd" | tr '\n' ' ')
