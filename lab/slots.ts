@@ -21,7 +21,9 @@ function readText(file: string): string | undefined {
 /** A slot is stale when the lab dir that took it no longer says it holds it. */
 function isStale(slot: number, slotsDir: string): boolean {
   const owner = readText(path.join(slotDir(slot, slotsDir), "owner"));
-  if (owner === undefined) return false; // being taken right now
+  // Being taken right now: no owner file yet, or one created and not yet written (writeFileSync creates, then
+  // writes: a reader in between sees it empty, and an empty owner once made a slot look stale under its new lab).
+  if (!owner) return false;
   return readText(path.join(owner, "slot")) !== String(slot);
 }
 
