@@ -60,7 +60,8 @@ export function ensureHwWatchdogDevice(dir: string, name: string): void {
   execFileSync("mkfifo", ["-m", "600", dev]);
 }
 
-function alive(pid: number): boolean {
+/** Whether a process is alive (a zombie is not). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, "utf8"));

@@ -11,19 +11,12 @@ import { LabPool } from "../watchdog-e2e/lab-pool";
 import { LabAgents, startAgents, writePill } from "../support/agents";
 import { startTestLab, TestLab } from "../support/lab";
 import { sleep, waitFor } from "../support/wait-for";
+import { alive } from "../../lab/hw-watchdog-control";
 
 const TIMING = { intervalMs: 1000, leaseMs: 3000, deviceTimeoutMs: 4000 };
 // A generous bound for "reset within lease + device timeout" on a loaded 2-core machine (boots are not in it).
 const HANG_BOUND_MS = 3 * (TIMING.leaseMs + TIMING.deviceTimeoutMs);
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
-  } catch {
-    return false;
-  }
-}
 
 describe("lab: ovm-ha agent (self-fencing through the hardware watchdog)", function () {
   this.timeout(120000);
