@@ -13,6 +13,7 @@ import { EXAMPLE_PROJECTS, ExampleName, LabStackOptions, labStackConfig } from "
 import { CliRun, CliStack } from "./pulumi-cli";
 import { expectNoKeyIn, expectSeedPool, GuestSpec, labShell, placements, serverSnapshot, ServerSnapshot, Sh, stamps } from "./pool-checks";
 import { moveGuestsWithWatchdog, WatchdogMove } from "./watchdog-moves";
+import { agentLogTails } from "./agent-log-tails";
 
 export interface LifecycleCtx {
   lab: TestLab;
@@ -86,7 +87,7 @@ export function describeCliLifecycle(spec: CliExampleSpec): void {
     /** Records the run and asserts the CLI succeeded (its output is the message when it did not). */
     const ok = (r: CliRun): CliRun => {
       runs.push(r);
-      expect(r.error, `${r.command}:\n${r.stdout}\n${r.stderr}`).to.equal(undefined);
+      expect(r.error, `${r.command}:\n${r.stdout}\n${r.stderr}${r.error === undefined ? "" : `\n${agentLogTails(lab.dir, lab.info.servers.map((s) => s.name))}`}`).to.equal(undefined);
       return r;
     };
     /** The config the stack is at: the example's, then the change step's. */

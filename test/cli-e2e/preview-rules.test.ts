@@ -11,6 +11,7 @@ import { LAB_OCFS2_FORMAT } from "../../examples/lab-stack";
 import { CliRun, CliStack } from "./pulumi-cli";
 import { labShell, Sh } from "./pool-checks";
 import type { PreviewRulesSpec } from "./preview-rules-program";
+import { agentLogTails } from "./agent-log-tails";
 
 const RESOURCES = ["san-disk", "iscsi-disk", "cluster", "pool", "g1"];
 type Op = "update" | "replace";
@@ -159,7 +160,7 @@ describe("preview is what up does: every diff rule through the Pulumi CLI on one
   const profile: Record<string, number[]> = {};
   const ok = (r: CliRun): CliRun => {
     timed(r);
-    expect(r.error, `${r.command}:\n${r.stdout}\n${r.stderr}`).to.equal(undefined);
+    expect(r.error, `${r.command}:\n${r.stdout}\n${r.stderr}${r.error === undefined ? "" : `\n${agentLogTails(lab.dir, lab.info.servers.map((s) => s.name))}`}`).to.equal(undefined);
     return r;
   };
   const timed = (r: CliRun, label = r.command): CliRun => {

@@ -122,6 +122,24 @@ describe("lab: ovm-ha agent (self-fencing through the hardware watchdog)", funct
     await agents.waitSlot("ovs3", (x) => x.bootId !== old[1].bootId && x.state === "ready", "ready after the reset");
   });
 
+  it("a stop while self-fencing fails, quoting the self-fence (not a 15 s wait); the device stays armed and resets the server", async () => {
+    const old: Slot = agents.slot("ovs1")!;
+    const logBefore = agents.log("ovs1").length;
+    const written = Date.now();
+    writePill(pool.root, "ovs1", old.bootId, "test: fence ovs1, then stop it");
+    await waitFor("ovs1's agent self-fencing", () => agents.log("ovs1").slice(logBefore).includes("SELF-FENCING"), HANG_BOUND_MS, 20);
+    const t = Date.now();
+    const stop = await lab.inServer("ovs1", ["/etc/rc.d/init.d/ovm-ha-agent", "stop"]);
+    const took = Date.now() - t;
+    console.log(`      stop while self-fencing: exit ${stop.code} in ${took} ms: ${stop.stdout.trim().split("\n").join(" | ")}`);
+    expect(stop.code, stop.stdout + stop.stderr).to.equal(1);
+    expect(stop.stdout).to.include("NOT cleanly").and.include("test: fence ovs1, then stop it");
+    expect(took, "the stop did not wait for its 15 s bound").to.be.below(10000);
+    const reset = await nextReset("ovs1", written);
+    expect(reset.lastKeepaliveAt, "no feed after the pill was read").to.be.at.most(t);
+    await agents.waitSlot("ovs1", (x) => x.bootId !== old.bootId && x.state === "ready", "ready after the reset");
+  });
+
   it("a clean stop writes `stopped` and disarms the device: no reset", async () => {
     const resetsBefore = agents.resets("ovs2").length;
     await agents.stop("ovs2");

@@ -4,7 +4,8 @@
 //   /etc/rc.d/rc0.d/K02ovm-ha-agent, rc6.d/K02...       clean stop at halt and reboot, right after the drain hook (K01)
 // `start` runs `ovm-ha agent` in its own session and returns once the agent has armed the device (pid file) or
 // failed (its last log lines). `stop` sends SIGTERM and waits: the agent writes `stopped` in its slot and disarms
-// the device (magic close), or, if it cannot write that, leaves the device armed and the server resets.
+// the device (magic close), or, if it cannot write that or is self-fencing, ends with the device armed and the
+// server resets: `stop` then fails, quoting what the agent logged.
 // /etc/sysconfig/ovm-ha-agent may set OVM_HA (the ovm-ha command), DEVICE and OPTIONS (more agent options).
 
 export interface AgentInitParams {
@@ -87,12 +88,19 @@ start() {
 
 stop() {
   if ! running; then rm -f "$LOCK"; say "not running"; return 0; fi
+  # What the agent logs from here on says whether it stopped cleanly.
+  size=$(wc -c <"$LOG" 2>/dev/null || echo 0)
   kill -TERM "$pid"
   i=0
   while alive "$pid" && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
-  if alive "$pid"; then say "did not stop within 15 s (pid $pid)"; return 1; fi
+  if alive "$pid"; then say "did not stop within 15 s (pid $pid); its log's last lines:"; tail -n 3 "$LOG" 2>/dev/null; return 1; fi
   rm -f "$LOCK" "$PIDFILE"
-  say "stopped (see $LOG: a clean stop disarms the device; otherwise it stays armed and the server resets)"
+  if tail -c +$((size + 1)) "$LOG" 2>/dev/null | grep -q "STOP NOT CLEAN"; then
+    say "stopped, NOT cleanly: the watchdog device stays armed and this server resets; the agent said:"
+    tail -c +$((size + 1)) "$LOG" 2>/dev/null | grep -e "STOP NOT CLEAN" -e "SELF-FENCING" | tail -n 2
+    return 1
+  fi
+  say "stopped: slot says stopped, watchdog device disarmed"
   return 0
 }
 

@@ -69,6 +69,7 @@ export class Agent {
   private feedTimer: NodeJS.Timeout | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
   private lastFeedError = "";
+  private fenceReason = "";
   /** Resolves when the agent has finished: stopped cleanly (true), or could not and left the device armed (false). */
   readonly done: Promise<boolean>;
   private finish!: (clean: boolean) => void;
@@ -133,6 +134,8 @@ export class Agent {
   private tick(): void {
     if (this.mode === "fencing") return;
     if (this.mode === "running" && !this.writeInFlight) void this.writeSlot(this.state, this.reason);
+    // Stopping too: the pill is still read (a pill must be obeyed until the device is disarmed), and a stop slowed
+    // by a loaded host must not lose the lease only because the reads stopped.
     if (!this.readInFlight) {
       this.readInFlight = true;
       const startedAt = this.now();
@@ -217,6 +220,7 @@ export class Agent {
   private async fence(reason: string): Promise<void> {
     if (this.mode === "fencing") return;
     this.mode = "fencing";
+    this.fenceReason = reason;
     if (this.feedTimer) clearInterval(this.feedTimer);
     if (this.tickTimer) clearInterval(this.tickTimer);
     const o = this.o;
@@ -242,12 +246,13 @@ export class Agent {
    */
   async stop(): Promise<boolean> {
     if (this.mode === "fencing") {
-      this.o.log("stop requested while self-fencing: ignored (waiting for the reset)");
+      // The device stays armed and unfed whether this process waits or ends (a close without the magic 'V'
+      // does not stop it): the reset comes either way. Ending lets the init script report it at once.
+      this.o.log(`STOP NOT CLEAN: stop requested while self-fencing (${this.fenceReason}): the device stays armed, the server resets`);
       return false;
     }
     if (this.mode === "stopping") return this.done;
     this.mode = "stopping";
-    if (this.tickTimer) clearInterval(this.tickTimer);
     const o = this.o;
     let clean = false;
     try {
@@ -257,6 +262,7 @@ export class Agent {
       o.log(`${(e as Error).message}`);
     }
     if (this.mode !== "stopping") return false; // fenced meanwhile
+    if (this.tickTimer) clearInterval(this.tickTimer);
     if (this.feedTimer) clearInterval(this.feedTimer);
     if (clean) {
       o.device.disarm();
