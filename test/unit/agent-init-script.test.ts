@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { execFileSync } from "child_process";
+import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -54,4 +54,73 @@ describe("agent init script (watchdog/agent/agent-init-script.ts)", () => {
     try { execFileSync("sh", [f, "status"]); } catch (e) { status = (e as { status: number }).status; }
     expect(status).to.equal(3);
   });
+
+  describe("start, status and stop against a stand-in agent (sh)", () => {
+    let dir: string;
+    let init: string;
+    const sh = (action: string): { code: number; out: string } => {
+      try {
+        return { code: 0, out: execFileSync("sh", [init, action], { encoding: "utf8" }) };
+      } catch (e) {
+        return { code: (e as { status: number }).status, out: (e as { stdout: string }).stdout };
+      }
+    };
+    beforeEach(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), "init-agent-"));
+      const fake = path.join(dir, "ovm-ha");
+      // Writes its pid file once "armed"; SIGTERM: logs a clean stop and exits at once (as the agent does).
+      fs.writeFileSync(fake, [
+        "#!/bin/sh",
+        'while [ $# -gt 0 ]; do [ "$1" = --pid-file ] && pf=$2; shift; done',
+        'trap \'echo "SIGTERM: stopping"; echo "stopped: slot says stopped, watchdog device disarmed (magic close)"; exit 0\' TERM',
+        'echo $$ > "$pf"',
+        "while :; do sleep 0.05; done",
+        "",
+      ].join("\n"), { mode: 0o755 });
+      init = path.join(dir, "init");
+      fs.writeFileSync(init, script
+        .replace(/^OVM_HA=.*$/m, `OVM_HA=${fake}`)
+        .replace(/^PIDFILE=.*$/m, `PIDFILE=${dir}/pid`)
+        .replace(/^LOCK=.*$/m, `LOCK=${dir}/lock`)
+        .replace(/^LOG=.*$/m, `LOG=${dir}/log`), { mode: 0o755 });
+    });
+    afterEach(() => {
+      sh("stop");
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("a clean stop is reported as one, every time (an agent reaped between two reads of /proc is gone, not alive)", function () {
+      this.timeout(60000);
+      for (let i = 0; i < 15; i++) {
+        expect(sh("start"), `start #${i}`).to.include({ code: 0 });
+        expect(sh("status").code, `status #${i}`).to.equal(0);
+        const stop = sh("stop");
+        expect(stop, `stop #${i}`).to.deep.equal({ code: 0, out: "ovm-ha-agent: stopped: slot says stopped, watchdog device disarmed\n" });
+        expect(sh("status").code, `status after stop #${i}`).to.equal(3);
+      }
+    });
+
+    it("a pid file naming another live process (a reused pid) is not the agent: status says stopped, stop leaves that process alone", () => {
+      const other = spawn("sleep", ["30"], { stdio: "ignore" });
+      try {
+        fs.writeFileSync(path.join(dir, "pid"), `${other.pid}\n`);
+        expect(sh("status").code).to.equal(3);
+        expect(sh("stop")).to.deep.equal({ code: 0, out: "ovm-ha-agent: not running\n" });
+        expect(other.exitCode, "the other process").to.equal(null);
+        expect(other.signalCode).to.equal(null);
+      } finally {
+        other.kill("SIGKILL");
+      }
+    });
+
+    it("an agent that logs an unclean stop makes stop fail, quoting it", () => {
+      const fake = path.join(dir, "ovm-ha");
+      fs.writeFileSync(fake, fs.readFileSync(fake, "utf8").replace(/echo "stopped: slot says stopped[^"]*"/, 'echo "STOP NOT CLEAN: stop requested while self-fencing (lease lost): the device stays armed, the server resets"'));
+      expect(sh("start").code).to.equal(0);
+      const stop = sh("stop");
+      expect(stop.code).to.equal(1);
+      expect(stop.out).to.include("stopped, NOT cleanly").and.include("self-fencing (lease lost)");
+    });
+  });
 });
+

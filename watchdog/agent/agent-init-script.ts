@@ -57,9 +57,16 @@ LOCK=${AGENT_PATHS.lockFile}
 LOG=${AGENT_PATHS.log}
 
 say() { echo "${AGENT_SERVICE}: $*"; logger -t ${AGENT_SERVICE} "$*" 2>/dev/null; return 0; }
-# A process that exists and is not a zombie.
-alive() { [ -n "$1" ] && [ -d "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
-running() { pid=$(cat "$PIDFILE" 2>/dev/null); alive "$pid"; }
+# A process that exists and is not a zombie. Its status must be read: one reaped between a test of /proc/PID and
+# the read is gone, not alive (read as alive, a clean stop was reported as "did not stop within 15 s").
+alive() {
+  [ -n "$1" ] || return 1
+  st=$(grep '^State:' "/proc/$1/status" 2>/dev/null) || return 1
+  case "$st" in *Z*|*X*) return 1 ;; esac
+  return 0
+}
+# The pid file's process, if it is alive and is this agent (pids are reused: it was started with --pid-file PIDFILE).
+running() { pid=$(cat "$PIDFILE" 2>/dev/null); alive "$pid" && tr '\\000' '\\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qxF -- "$PIDFILE"; }
 
 start() {
   if running; then say "already running (pid $pid)"; return 0; fi
