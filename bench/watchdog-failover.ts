@@ -1,10 +1,12 @@
 // Benchmark of the real watchdog on the lab.
 // 1. Failover: 4 servers, 40 HA guests of 256 MB; crash the server with the most guests, RUNS times (powered
 //    back on between runs): crash -> detection, -> fenced, -> last guest running elsewhere (min, median, max),
-//    beside the configured detection bound.
+//    beside the configured detection bound. FENCE_MS (default 0): the power fence takes that long before it acts
+//    (Pacemaker's comparison used a 1 s fence). The crash is silent: the server's address drops every packet from
+//    the moment of the crash (as a powered-off machine's does), so no connection is refused or reset.
 // 2. Footprint: the watchdog (a child process, as deployed) watching 16 servers and 200 guests for SECONDS s:
 //    its CPU time and memory.
-// Run (root): sh scripts/node22 node dist/bench/watchdog-failover.js [runs=5] [seconds=30] [failover|footprint|both] [intervals=1000,500]
+// Run (root): sh scripts/node22 node dist/bench/watchdog-failover.js [runs=5] [seconds=30] [failover|footprint|both] [intervals=1000,500] [fenceMs=0]
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -39,7 +41,7 @@ async function startGuests(pool: LabPool, servers: string[], n: number, prefix: 
   }
 }
 
-async function failoverBench(runs: number, intervalMs: number): Promise<void> {
+async function failoverBench(runs: number, intervalMs: number, fenceMs: number): Promise<void> {
   const lab = await startTestLab({ servers: 4 });
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "ovm-ha-bench-wd-"));
   let wd: Watchdog | undefined;
@@ -50,6 +52,11 @@ async function failoverBench(runs: number, intervalMs: number): Promise<void> {
     const names = lab.info.servers.map((s) => s.name);
     await startGuests(pool, names, 40, "g");
     const config = pool.config({ stateDir });
+    if (fenceMs > 0) {
+      // The same fence, taking fenceMs before it acts: sh sleeps, then runs it (argv kept, nothing pasted).
+      const wrap = (argv: string[]) => ["sh", "-c", 'sleep "$0"; exec "$@"', (fenceMs / 1000).toFixed(3), ...argv];
+      for (const f of Object.values(config.fence) as { off: string[] }[]) f.off = wrap(f.off);
+    }
     const log: LogLine[] = [];
     const logger = pino({ level: "info" }, pino.destination({ dest: path.join(stateDir, "watchdog.log"), sync: false }));
     wd = new Watchdog({ config, logger, onLog: (l) => log.push(l), processMetrics: false });
@@ -65,6 +72,7 @@ async function failoverBench(runs: number, intervalMs: number): Promise<void> {
       const victim = [...counts.entries()].sort((a, b) => b[1] - a[1])[0][0];
       const guests = Object.keys(w.state!.guests).filter((g) => running(g) === victim);
       const t0 = Date.now();
+      await lab.fault("partition", victim);
       await lab.fault("crash", victim);
       await waitFor(`guests of ${victim} elsewhere`, () => guests.every((g) => running(g) && running(g) !== victim), 60000).catch((e: Error) => {
         throw new Error(`${e.message}: ${guests.map((g) => `${g}=${JSON.stringify(w.state!.guests[g]?.status)}`).join(", ")}`);
@@ -76,11 +84,12 @@ async function failoverBench(runs: number, intervalMs: number): Promise<void> {
       detect.push(d); fence.push(f); last.push(r);
       const starts = ev("guest-start").length;
       process.stdout.write(`run ${run}: crashed ${victim} (${guests.length} guests): detected ${d} ms, fenced ${f} ms, last guest running ${r} ms, starts issued ${starts}\n`);
+      await lab.fault("heal", victim);
       await lab.fault("power-on", victim);
       await waitFor(`${victim} up`, () => w.state!.servers[victim].state === "up", 30000);
     }
     const check = await lab.check();
-    process.stdout.write(`\nfailover, 4 servers, 40 HA guests of 256 MB, ${runs} crashes (heartbeat ${w.state!.pool.timing.heartbeatIntervalMs} ms x ${w.state!.pool.timing.heartbeatMisses}: detection bound ${bound} ms)\n`);
+    process.stdout.write(`\nfailover, 4 servers, 40 HA guests of 256 MB, ${runs} silent crashes (heartbeat ${w.state!.pool.timing.heartbeatIntervalMs} ms x ${w.state!.pool.timing.heartbeatMisses}: detection bound ${bound} ms; power fence taking ${fenceMs} ms)\n`);
     process.stdout.write(`  crash -> detected:            ${stats(detect)}\n`);
     process.stdout.write(`  crash -> fenced:              ${stats(fence)}\n`);
     process.stdout.write(`  crash -> last guest running:  ${stats(last)}\n`);
@@ -156,7 +165,8 @@ async function main(): Promise<void> {
   const seconds = Number(process.argv[3] || 30);
   const which = process.argv[4] || "both";
   const intervals = (process.argv[5] || "1000,500").split(",").map(Number);
-  if (which === "both" || which === "failover") for (const i of intervals) await failoverBench(runs, i);
+  const fenceMs = Number(process.argv[6] || 0);
+  if (which === "both" || which === "failover") for (const i of intervals) await failoverBench(runs, i, fenceMs);
   if (which === "both" || which === "footprint") await footprintBench(seconds);
 }
 

@@ -3,7 +3,7 @@
 // machine, with the pool's default timing. Nothing fails, so every fence is a false fence. Counted from the world
 // (the fence command records each call; the lab's power states) and from the watchdog's log (suspect, degraded,
 // failed episodes; heartbeat miss streaks). A `lab check` of the 40 guests closes the run.
-// Run (root): sh scripts/node22 node dist/bench/watchdog-soak.js [minutes=10] [hogs=2]
+// Run (root): sh scripts/node22 node dist/bench/watchdog-soak.js [minutes=10] [hogs=2] [heartbeatIntervalMs=the default]
 import { spawn, type ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -57,6 +57,7 @@ const fmt = (r: Record<string, number>) => (Object.keys(r).length ? Object.entri
 async function main(): Promise<void> {
   const minutes = Number(process.argv[2] || 10);
   const hogCount = Number(process.argv[3] || os.cpus().length);
+  const intervalMs = Number(process.argv[4] || DEFAULT_TIMING.heartbeatIntervalMs);
   const lab = await startTestLab({ servers: 4 });
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "ovm-ha-soak-"));
   const hogs: ChildProcess[] = [];
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
   try {
     const pool = new LabPool(lab);
     // The product's default timing (the record as a user who sets nothing gets it).
-    pool.writePool({ timing: { ...DEFAULT_TIMING, restartBudget: { ...DEFAULT_TIMING.restartBudget } } });
+    pool.writePool({ timing: { ...DEFAULT_TIMING, heartbeatIntervalMs: intervalMs, restartBudget: { ...DEFAULT_TIMING.restartBudget } } });
     const names = lab.info.servers.map((s) => s.name);
     const guests: string[] = [];
     for (let i = 0; i < GUESTS; i++) {
@@ -96,7 +97,7 @@ async function main(): Promise<void> {
     }
     const t0 = Date.now();
     const loads: number[] = [];
-    process.stdout.write(`soak: ${minutes} min, ${hogCount} CPU hogs (busy loops, normal priority) on ${os.cpus().length} cores; 4 servers, ${GUESTS} HA guests; heartbeat ${DEFAULT_TIMING.heartbeatIntervalMs} ms x ${DEFAULT_TIMING.heartbeatMisses}\n`);
+    process.stdout.write(`soak: ${minutes} min, ${hogCount} CPU hogs (busy loops, normal priority) on ${os.cpus().length} cores; 4 servers, ${GUESTS} HA guests; heartbeat ${intervalMs} ms x ${DEFAULT_TIMING.heartbeatMisses}\n`);
     while (Date.now() - t0 < minutes * 60000) {
       await sleep(Math.min(30000, t0 + minutes * 60000 - Date.now()));
       loads.push(os.loadavg()[0]);

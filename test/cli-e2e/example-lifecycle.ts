@@ -14,6 +14,7 @@ import { CliRun, CliStack } from "./pulumi-cli";
 import { expectNoKeyIn, expectSeedPool, GuestSpec, labShell, placements, serverSnapshot, ServerSnapshot, Sh, stamps } from "./pool-checks";
 import { moveGuestsWithWatchdog, WatchdogMove } from "./watchdog-moves";
 import { agentLogTails } from "./agent-log-tails";
+import { hwWatchdogResets, hwWatchdogStatus } from "../../lab/hw-watchdog-control";
 
 export interface LifecycleCtx {
   lab: TestLab;
@@ -146,6 +147,8 @@ export function describeCliLifecycle(spec: CliExampleSpec): void {
       data = await spec.checkStorage({ lab, sh, outputs });
       await sh("ovs2", `echo keep-me > ${data.dataDir}/e2e-data.txt`);
       expect(fs.readFileSync(path.join(data.hostDir(), "e2e-data.txt"), "utf8")).to.equal("keep-me\n");
+      // Every server's agent armed its watchdog device (the lab's, fed from the server).
+      for (const s of names()) expect(hwWatchdogStatus(lab.dir, s).armed, `${s}: watchdog device armed by the agent`).to.equal(true);
     });
 
     it("a second preview says no changes and a second up writes nothing", async () => {
@@ -239,9 +242,19 @@ export function describeCliLifecycle(spec: CliExampleSpec): void {
         expect(now, s).to.deep.equal(initial[s]);
       }
       expect(fs.readFileSync(path.join(data.hostDir(), "e2e-data.txt"), "utf8")).to.equal("keep-me\n");
+      // Destroy stopped every agent cleanly (magic close): no watchdog device left armed, no server reset by one.
+      for (const s of names()) {
+        expect(hwWatchdogStatus(lab.dir, s).armed, `${s}: watchdog device armed after destroy`).to.equal(false);
+        expect(hwWatchdogResets(lab.dir, s), `${s}: hardware watchdog resets`).to.deep.equal([]);
+      }
       // Their HA records went with the stack: name the guests that must have run.
       const check = await lab.check({ guests: GUESTS.map((g) => g.name) });
       expect(check.ok, check.report).to.equal(true);
+      // Destroy stopped every agent cleanly (magic close): no watchdog device left armed, no server reset by one.
+      for (const s of names()) {
+        expect(hwWatchdogStatus(lab.dir, s).armed, `${s}: watchdog device armed after destroy`).to.equal(false);
+        expect(hwWatchdogResets(lab.dir, s), `${s}: hardware watchdog resets`).to.deep.equal([]);
+      }
     });
 
     it("pulumi stack export, the backend's files, the stack config and every run's output hold no secret in plaintext", async () => {

@@ -12,6 +12,8 @@ import { CliRun, CliStack } from "./pulumi-cli";
 import { labShell, Sh } from "./pool-checks";
 import type { PreviewRulesSpec } from "./preview-rules-program";
 import { agentLogTails } from "./agent-log-tails";
+import { hwWatchdogResets } from "../../lab/hw-watchdog-control";
+import { waitFor } from "../support/wait-for";
 
 const RESOURCES = ["san-disk", "iscsi-disk", "cluster", "pool", "g1"];
 type Op = "update" | "replace";
@@ -231,6 +233,20 @@ describe("preview is what up does: every diff rule through the Pulumi CLI on one
     expect(stepsOf(again)).to.deep.equal(Object.fromEntries(RESOURCES.map((n) => [n, "same"])));
   });
 
+  /**
+   * Whatever the change (a replace of the cluster onto other storage included), every pool server's agent says
+   * `ready` in its slot on the cluster root the pool now uses, and no server was reset by its hardware watchdog.
+   */
+  async function agentsReadyOnTheRoot(): Promise<void> {
+    const root = await ctx.clusterRoot();
+    const servers = [spec.servers[0].name, ...spec.pool.members];
+    await Promise.all(servers.map((s) => waitFor(`${s}'s agent ready in its slot on ${root}`, async () => {
+      const text = await ctx.sh(s, `cat '${root}/.ovm-ha/slots/${s}.json' 2>/dev/null || true`);
+      return /"state": ?"ready"/.test(text);
+    }, 15000, 200)));
+    for (const s of lab.info.servers) expect(hwWatchdogResets(lab.dir, s.name), `${s.name}: hardware watchdog resets`).to.deep.equal([]);
+  }
+
   for (const c of CASES) {
     it(c.name, async () => {
       const guestBefore = await ctx.guestDomain();
@@ -255,6 +271,7 @@ describe("preview is what up does: every diff rule through the Pulumi CLI on one
       if (c.expect.g1 !== "replace") expect(await ctx.guestDomain()).to.equal(guestBefore);
       else expect(await ctx.guestDomain()).to.match(/^ovs\d:\d+$/).and.not.equal(guestBefore);
       await c.check?.(ctx);
+      await agentsReadyOnTheRoot();
       console.log(`      preview ${(plan.ms / 1000).toFixed(0)} s, up ${(up.ms / 1000).toFixed(0)} s: ${JSON.stringify(shown)}`);
     });
   }
