@@ -83,6 +83,11 @@ async function failoverBench(runs: number, intervalMs: number, fenceMs: number):
       const r = Math.max(...guests.map((g) => ev("guest-running", (l) => l.guest === g).at(-1)!.t)) - t0;
       detect.push(d); fence.push(f); last.push(r);
       const starts = ev("guest-start").length;
+      if (process.env.OVM_HA_BENCH_TRACE) {
+        for (const l of log.filter((x) => x.t >= t0 && x.t <= t0 + r && (x.server === victim || x.event.startsWith("fence") || x.event === "guest-start" || x.event === "guest-running"))) {
+          process.stdout.write(`  +${String(l.t - t0).padStart(5)} ms  ${l.event}${l.server ? ` ${l.server}` : ""}${l.guest ? ` ${l.guest}` : ""}\n`);
+        }
+      }
       process.stdout.write(`run ${run}: crashed ${victim} (${guests.length} guests): detected ${d} ms, fenced ${f} ms, last guest running ${r} ms, starts issued ${starts}\n`);
       await lab.fault("heal", victim);
       await lab.fault("power-on", victim);
