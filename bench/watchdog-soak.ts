@@ -1,6 +1,6 @@
 // False-fencing soak: the real watchdog (a child process, as deployed) watches 4 lab servers running 40 HA
 // guests while CPU hogs (busy-loop node processes at normal priority, one per core by default) saturate the
-// machine, with the pool's default timing. Nothing fails, so every fence is a false fence. Counted from the world
+// machine, with the pool's default timing (or another heartbeat interval). Nothing fails, so every fence is a false fence. Counted from the world
 // (the fence command records each call; the lab's power states) and from the watchdog's log (suspect, degraded,
 // failed episodes; heartbeat miss streaks). A `lab check` of the 40 guests closes the run.
 // Run (root): sh scripts/node22 node dist/bench/watchdog-soak.js [minutes=10] [hogs=2] [heartbeatIntervalMs=the default]
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   let wd: ChildProcess | undefined;
   try {
     const pool = new LabPool(lab);
-    // The product's default timing (the record as a user who sets nothing gets it).
+    // The product's default timing (the record as a user who sets nothing gets it), the interval as asked.
     pool.writePool({ timing: { ...DEFAULT_TIMING, heartbeatIntervalMs: intervalMs, restartBudget: { ...DEFAULT_TIMING.restartBudget } } });
     const names = lab.info.servers.map((s) => s.name);
     const guests: string[] = [];
@@ -117,7 +117,7 @@ async function main(): Promise<void> {
     const starts = lines.filter((l) => l.event === "guest-start").length;
     const worst = Math.max(...check.result.expected.map((e) => e.downtimeMs));
     const avgLoad = loads.reduce((a, b) => a + b, 0) / Math.max(1, loads.length);
-    process.stdout.write(`\nfalse-fencing soak: ${((t1 - t0) / 60000).toFixed(1)} min under ${hogCount} CPU hogs, 4 servers, ${GUESTS} guests, default timing\n`);
+    process.stdout.write(`\nfalse-fencing soak: ${((t1 - t0) / 60000).toFixed(1)} min under ${hogCount} CPU hogs, 4 servers, ${GUESTS} guests, ${intervalMs === DEFAULT_TIMING.heartbeatIntervalMs ? "default timing" : `default timing but a ${intervalMs} ms heartbeat`}\n`);
     process.stdout.write(`  load average (1 min): mean ${avgLoad.toFixed(1)}, max ${Math.max(...loads).toFixed(1)} (machine shared with other work)\n`);
     process.stdout.write(`  servers fenced (fence calls recorded by the fence command): ${fences.length}${fences.length ? ` (${fences.map((f) => f.server).join(", ")})` : ""}\n`);
     process.stdout.write(`  servers powered off at the end (lab): ${off.length ? off.join(", ") : "none"}\n`);
