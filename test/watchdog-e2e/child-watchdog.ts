@@ -47,6 +47,14 @@ export class ChildWatchdog {
     return fs.readFileSync(this.logFile, "utf8").split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as ChildLine);
   }
 
+  /**
+   * The first log line that matches, waiting for it: the child logs asynchronously (pino, sync: false) and writes
+   * its status file synchronously, so a status that shows a change can be read before the line that says it.
+   */
+  async lineWhere(what: string, pred: (l: ChildLine) => boolean, timeoutMs = 5000): Promise<ChildLine> {
+    return waitFor(`the child watchdog's log line: ${what}`, () => this.lines().find(pred), timeoutMs, 50);
+  }
+
   /** Starts a child watchdog; returns when it started (the time its status must be newer than). */
   spawn(): number {
     this.proc = spawn(process.execPath, [path.join(PROJECT_ROOT, "dist", "cli", "watchdog-command.js"), "watchdog", "--config", this.w.configFile], { stdio: ["ignore", "ignore", "inherit"] });

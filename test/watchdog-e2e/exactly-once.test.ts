@@ -283,11 +283,9 @@ for (const INTERVAL of [1000, 500]) {
         }, 60000);
         const settledAt = Date.now();
         for (const g of guests) await w.recordsFrom(g, { not: [V] });
-        const lines = child.lines();
         const resumedAt = child.resumedAt(restartedAt);
         for (const g of inFlight) {
-          const settled = lines.find((l) => l.guest === g && Date.parse(l.time) >= resumedAt && (l.event === "guest-running" || l.event === "guest-start-failed"));
-          expect(settled, `${g}: its lost start was settled`).to.not.equal(undefined);
+          const settled = await child.lineWhere(`${g}: its lost start settled`, (l) => l.guest === g && Date.parse(l.time) >= resumedAt && (l.event === "guest-running" || l.event === "guest-start-failed"));
           const ms = Date.parse(settled!.time) - resumedAt;
           say(`${g}: start in flight at the kill; settled by asking ${ms} ms after the restart (${settled!.event}: ${settled!.msg})`);
           expect(ms, `${g}: settled within a few heartbeats, not after the 30 s wait`).to.be.below(10000);
@@ -326,10 +324,10 @@ for (const INTERVAL of [1000, 500]) {
             const s = child.status();
             return s && s.updatedAt > restartedAt && s.guests.find((x) => x.name === "c6b-a")?.state === "running";
           }, 30000);
-          const lines = child.lines();
           const resumedAt = child.resumedAt(restartedAt);
-          const settled = lines.find((l) => l.guest === "c6b-a" && l.event === "guest-running" && Date.parse(l.time) >= resumedAt);
-          expect(settled?.server, "found where the lost create put it").to.equal(T);
+          const settled = await child.lineWhere("c6b-a running, after the restart", (l) => l.guest === "c6b-a" && l.event === "guest-running" && Date.parse(l.time) >= resumedAt);
+          const lines = child.lines();
+          expect(settled.server, "found where the lost create put it").to.equal(T);
           const ms = Date.parse(settled!.time) - resumedAt;
           expect(ms, "settled within a few heartbeats, not after the 30 s wait").to.be.below(10000);
           expect(lines.filter((l) => l.event === "guest-start" && l.guest === "c6b-a").map((l) => l.server), "one start in all, by the first watchdog").to.deep.equal([T]);
