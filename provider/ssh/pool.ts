@@ -124,13 +124,14 @@ export class SshPool {
             const failed = entry.lastConnectFailure;
             if (attempt === 0 && failed && failed.at >= queuedAt) throw failed.error;
             const conn = await this.#connection(entry);
-            entry.stats.commandsRun++;
             const t0 = Date.now();
             const running = conn.start(rendered, { timeoutMs, input: opts.input });
             const outcome = await running.result.then(
               (r) => ({ ok: true as const, r }),
               (e: Error) => ({ ok: false as const, e }),
             );
+            // A command whose channel never opened did not run (it is retried below): not counted.
+            if (outcome.ok || !(outcome.e instanceof ChannelOpenError)) entry.stats.commandsRun++;
             if (!outcome.ok) {
               // Only a command that never started is retried, and only when the connection was dead: that
               // connection is dropped first (it may not have seen its own close yet), so the retry opens a new one.
