@@ -4,6 +4,7 @@
 // rescanLun after reading the table with the real sfdisk (what the kernel does on attach or BLKRRPART).
 import * as fs from "fs";
 import * as path from "path";
+import { randomUUID } from "crypto";
 import * as lockfile from "proper-lockfile";
 import writeFileAtomic from "write-file-atomic";
 import { layout } from "./layout";
@@ -269,8 +270,96 @@ async function refreshServer(labDir: string, server: string, loops: LoopsTable):
   }
   for (const [name, mm] of wanted) await ensureNode(path.join(devDir, name), mm.major, mm.minor);
   const text = renderPartitions(diskRows(disks, loops, (lun) => Math.floor(loopSectors(loops[lun].loop) / 2)));
-  // In place (truncate + write): the file is bind-mounted over the server's /proc/partitions.
-  fs.writeFileSync(layout.serverPartitions(labDir, server), text);
+  await publishPartitions(labDir, server, text);
+}
+
+/**
+ * Show a server its new /proc/partitions. The kernel's file is generated whole at each read, so a reader never
+ * sees half of a change; a file rewritten in place would be read empty between truncate and write (CI: "missing
+ * header" on ovs3 while a partition table changed on another server). So each version is a new file, bound over
+ * /proc/partitions in the running server's namespace: a read opens one complete version or the other. The
+ * server's `partitions` path is a symlink to the newest version, which the next boot binds; it is swapped before
+ * the namespace is looked at, so a server booting meanwhile binds the new version or is seen and given it.
+ * Versions stay while the namespace runs: a file a mount stands on cannot be deleted without the kernel
+ * detaching the mounts stacked on it. Each change stacks one bind mount; they go with the namespace.
+ */
+async function publishPartitions(labDir: string, server: string, text: string): Promise<void> {
+  const link = layout.serverPartitions(labDir, server);
+  if (readOrEmpty(link) === text) return;
+  const version = writePartitionsVersion(link, text);
+  const pid = serverNamespacePid(labDir, server);
+  if (pid === undefined) {
+    removeOldVersions(link);
+    return;
+  }
+  await hostOrThrow([
+    "nsenter", `--target=${pid}`, "--mount", "--",
+    "/usr/bin/mount", "--bind", version, path.join(layout.serverRoot(labDir, server), "proc", "partitions"),
+  ]);
+}
+
+/** Before a boot (no namespace): `partitions` a symlink to one version, the header alone if there was none. */
+export function preparePartitions(labDir: string, server: string): void {
+  const link = layout.serverPartitions(labDir, server);
+  let text = "major minor  #blocks  name\n\n";
+  try {
+    text = fs.readFileSync(link, "utf8");
+  } catch {
+    /* first boot */
+  }
+  let isLink = false;
+  try {
+    isLink = fs.lstatSync(link).isSymbolicLink();
+  } catch {
+    /* missing */
+  }
+  if (!isLink) {
+    fs.rmSync(link, { force: true });
+    writePartitionsVersion(link, text);
+  }
+  removeOldVersions(link);
+}
+
+/** Writes a new version file and points the symlink at it (a rename: the link is always whole). */
+function writePartitionsVersion(link: string, text: string): string {
+  const version = `${link}@${randomUUID()}`;
+  fs.writeFileSync(version, text);
+  const tmp = `${link}.new`;
+  fs.rmSync(tmp, { force: true });
+  fs.symlinkSync(path.basename(version), tmp);
+  fs.renameSync(tmp, link);
+  return version;
+}
+
+/** Deletes every version but the one the symlink names; only while the server's namespace is gone. */
+function removeOldVersions(link: string): void {
+  const dir = path.dirname(link);
+  const current = fs.readlinkSync(link);
+  for (const f of fs.readdirSync(dir)) {
+    if (f.startsWith(`${path.basename(link)}@`) && f !== current) fs.rmSync(path.join(dir, f), { force: true });
+  }
+}
+
+function readOrEmpty(file: string): string {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+/** The pid of the running server's namespace, or undefined when it is off (its next boot binds the file). */
+function serverNamespacePid(labDir: string, server: string): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(layout.serverPid(labDir, server), "utf8"));
+    // A pid file outlives its server, and pids are reused: the process must have the server's bind in its view.
+    const mounts = fs.readFileSync(`/proc/${pid}/mountinfo`, "utf8");
+    if (!mounts.split("\n").some((l) => l.split(" ")[4] === "/proc/partitions")) return undefined;
+  } catch {
+    return undefined;
+  }
+  return pid > 0 ? pid : undefined;
 }
 
 /** Re-read a LUN's partition table and make partition loops match it; call with the lock held. */

@@ -66,7 +66,7 @@ export const layout = {
   serverRoot: (dir: string, name: string) => path.join(dir, "servers", name, "root"),
   /** Device nodes the server sees, bind-mounted on its /dev. */
   serverDev: (dir: string, name: string) => path.join(dir, "servers", name, "dev"),
-  /** The server's /proc/partitions, bind-mounted over it. Rewritten in place (a rename would break the bind). */
+  /** The server's /proc/partitions: a symlink to its newest version, each bound over it in turn (lab/devices.ts). */
   serverPartitions: (dir: string, name: string) => path.join(dir, "servers", name, "partitions"),
   /** JSON list of attached disks: [{name: "sdb", lun: "<lun id>"}]. */
   serverDisks: (dir: string, name: string) => path.join(dir, "servers", name, "disks.json"),

@@ -7,6 +7,7 @@ import { killCgroup, serverCgroupDir, storageFaultCgroupDir, ensureCgroup, cgrou
 import { LabInfo, LabServer, layout, SERVER_IDENTITY, ServerIdentity } from "./layout";
 import { REAL_DIR, STANDINS } from "./standins/manifest";
 import { ensureHwWatchdogDevice } from "./hw-watchdog-control";
+import { preparePartitions } from "./devices";
 
 /** Root of the package (holds dist/ and lab/server-boot.sh). */
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
@@ -71,8 +72,7 @@ export function prepareServer(info: LabInfo, server: LabServer): void {
   }
   // /dev/watchdog: the hardware watchdog's device (a FIFO read by the server's timer on the host).
   ensureHwWatchdogDevice(dir, name);
-  const partitions = layout.serverPartitions(dir, name);
-  if (!fs.existsSync(partitions)) fs.writeFileSync(partitions, "major minor  #blocks  name\n\n");
+  preparePartitions(dir, name);
   if (!fs.existsSync(layout.serverDisks(dir, name))) fs.writeFileSync(layout.serverDisks(dir, name), "[]\n");
 
   const hostKey = path.join(layout.serverDir(dir, name), "ssh_host_ed25519_key");

@@ -4,6 +4,7 @@ import { expect } from "chai";
 import * as fs from "fs";
 import { startTestLab, TestLab } from "../support/lab";
 import { renderClusterConf } from "../../lab/storage/cluster-conf";
+import { attachDisk, detachDisk } from "../../lab/devices";
 
 describe("lab: storage and cluster stand-ins", function () {
   this.timeout(180000);
@@ -29,6 +30,29 @@ describe("lab: storage and cluster stand-ins", function () {
     expect(text).to.match(/^ {3}8 {8}0 +71687372 sda$/m);
     const san = lab.info.storage.san[0].device.replace("/dev/", "");
     expect(text).to.match(new RegExp(`^ +\\d+ +\\d+ +262144 ${san}$`, "m"));
+  });
+
+  it("a reader of /proc/partitions sees one whole version or the next, never half a change", async () => {
+    // The kernel generates the file at each read; the lab's must not be read between a truncate and a write.
+    // ovs2 reads it whole in a loop until told to stop, while its disks change 40 times.
+    await sh("ovs2", "rm -f /tmp/stop-reading");
+    // A tight reader (perl, thousands of reads a second) prints each distinct content it read, one line each.
+    const reader = 'my %n; until (-e "/tmp/stop-reading") { open(my $f, "<", "/proc/partitions") or die $!; ' +
+      'local $/; my $t = <$f>; close $f; $t =~ s/\\n/|/g; $n{$t}++ } print "read:$_\\n" for keys %n';
+    const reads = lab.inServer("ovs2", ["perl", "-e", reader]);
+    for (let i = 0; i < 20; i++) {
+      await attachDisk(lab.info.dir, "ovs2", "iscsi3");
+      await detachDisk(lab.info.dir, "ovs2", "iscsi3");
+    }
+    await sh("ovs2", "touch /tmp/stop-reading");
+    const r = await reads;
+    expect(r.code, r.stderr).to.equal(0);
+    const seen = r.stdout.split("\n").filter((l) => l !== "").map((l) => l.replace(/^read:/, ""));
+    const versions = new Set(seen);
+    // Both versions were read, so the reads overlapped the changes.
+    expect(versions.size, [...versions].join("\n")).to.equal(2);
+    for (const v of versions) expect(v, "a read").to.match(/^major minor {2}#blocks {2}name\|\|/);
+    expect(await partitions("ovs2")).to.not.match(/ sd[c-z]$/m);
   });
 
   it("discovers the lab's targets, refuses another portal, and delete leaves the chosen one", async () => {
