@@ -60,6 +60,13 @@ export class Watchdog implements WatchdogEnvironment {
   readonly ssh: SshPool;
   #state?: ManagerState;
   #inbox: Observation[] = [];
+  /**
+   * Misses and disk-heartbeat readings of the round in flight: the core takes a round's silences together (two of
+   * four servers silent is exactly half, not one then the other), so turns taken during a round for other answers
+   * (a fence result, a start's answer) never see half a round.
+   */
+  #heldUntilRoundEnd: Observation[] = [];
+  #inRound = false;
   #snapshot?: RecordSnapshot;
   #recordsHash?: string;
   #recordProblems: string[] = [];
@@ -106,7 +113,7 @@ export class Watchdog implements WatchdogEnvironment {
       log: this.log,
       metrics: this.metrics,
       endpoint: (s) => this.#endpoint(s),
-      push: (o) => this.#inbox.push(o),
+      push: (o) => (this.#inRound && o.kind === "poll" && !o.ok && o.contact === "none" ? this.#heldUntilRoundEnd : this.#inbox).push(o),
       wake: () => this.#wake?.(),
       track: (p) => this.#track(p),
       interval: () => this.interval,
@@ -120,7 +127,7 @@ export class Watchdog implements WatchdogEnvironment {
       clusterRoot: this.config.pool.clusterRoot,
       servers: () => (this.#state?.pool.servers ?? []).filter((s) => this.#state?.servers[s.name]?.state !== "removed").map((s) => ({ name: s.name, endpoint: this.#endpoint(s) })),
       healthy: (n) => this.heartbeats.answering(n) === true && !this.#state?.servers[n]?.degraded,
-      push: (o) => this.#inbox.push(o),
+      push: (o) => (this.#inRound ? this.#heldUntilRoundEnd : this.#inbox).push(o),
       wake: () => this.#wake?.(),
       track: (p) => this.#track(p),
       deadline: () => this.deadline,
@@ -228,7 +235,8 @@ export class Watchdog implements WatchdogEnvironment {
   async #run(): Promise<void> {
     while (!this.#stopping) {
       const tick = Date.now();
-      await this.#round_();
+      this.#inRound = true; // before the round starts: a poll may answer at once
+      await this.#whileRound(this.#round_());
       this.#safeTurn();
       for (;;) {
         const wait = tick + this.interval - Date.now();
@@ -245,6 +253,34 @@ export class Watchdog implements WatchdogEnvironment {
         this.#safeTurn();
       }
     }
+  }
+
+  /**
+   * Waits for a round, taking a turn for every answer that wakes the loop meanwhile. A round lasts as long as its
+   * slowest heartbeat: with a silent server (crashed, cut off) that is its whole deadline, and a fence result or a
+   * start's answer that arrived meanwhile waited for it (one interval per failover step, measured with silent
+   * crashes). The turn is synchronous: it never overlaps another.
+   */
+  async #whileRound(round: Promise<void>): Promise<void> {
+    let done = false;
+    let wake: (() => void) | undefined;
+    const finished = round.finally(() => {
+      done = true;
+      this.#inRound = false;
+      this.#inbox.push(...this.#heldUntilRoundEnd.splice(0));
+      wake?.();
+    });
+    while (!done && !this.#stopping) {
+      await new Promise<void>((r) => {
+        wake = r;
+        this.#wake = r;
+      });
+      wake = undefined;
+      this.#wake = undefined;
+      if (done || this.#stopping) break;
+      this.#safeTurn();
+    }
+    await finished;
   }
 
   #safeTurn(): void {
