@@ -69,7 +69,13 @@ export function linkClusterRoot(ctx: StandinContext, uuid: string): void {
 export function makeRepo(argv: string[], ctx: StandinContext, io: Io): number {
   const [source, role, ...descParts] = argv;
   if (!source || !role) {
-    io.err('Usage: ovs-makerepo <source> <C|S|L> "<description>"\n');
+    io.err('Usage: ovs-makerepo <source> C "<description>"\n');
+    return 1;
+  }
+  // The only role any published source shows is C (seed 9.3.1, 9.3.2); the real tool's full list could not be
+  // found, so the lab refuses the rest rather than guess: a provider passing another role fails here first.
+  if (role !== "C") {
+    io.err(`ovs-makerepo: role '${role}' is not one the lab knows: only C (cluster root), as in the seed\n`);
     return 1;
   }
   const id = identifySource(ctx, source);
@@ -86,7 +92,7 @@ export function makeRepo(argv: string[], ctx: StandinContext, io: Io): number {
   }
   registerRepository(ctx, repo, opts);
   for (const pool of POOL_DIRS) fs.mkdirSync(serverPath(ctx, path.posix.join(repositoryMountPoint(id.uuid), pool)), { recursive: true });
-  if (role === "C") linkClusterRoot(ctx, id.uuid);
+  linkClusterRoot(ctx, id.uuid);
   io.out(`Repository ${id.uuid} (${source}) mounted at ${repositoryMountPoint(id.uuid)}\n`);
   return 0;
 }

@@ -313,6 +313,11 @@ describe("lab: storage and cluster stand-ins", function () {
 
   it("ovs-makerepo registers and mounts the cluster root; ovs-cluster-check --alter-fstab moves /OVS lines", async () => {
     await sh("ovs1", `echo '/dev/${disk}1 /OVS ocfs2 _netdev,datavolume,nointr 0 0' >> /etc/fstab`);
+    // Only the seed's role: another is refused before anything is registered or mounted.
+    const other = await sh("ovs1", `/usr/lib/ovs/ovs-makerepo /dev/${disk}1 S "cluster root"`);
+    expect(other.code).to.equal(1);
+    expect(other.stderr).to.contain("role 'S' is not one the lab knows: only C (cluster root)");
+    expect((await sh("ovs1", "cat /etc/ovs/repositories 2>/dev/null; mount -t ocfs2")).stdout).to.not.contain(uuid);
     const r = await sh("ovs1", `/usr/lib/ovs/ovs-makerepo /dev/${disk}1 C "cluster root"`);
     expect(r.code, r.stderr).to.equal(0);
     expect((await sh("ovs1", "cat /etc/ovs/repositories")).stdout).to.contain(`${uuid} /dev/${disk}1\n`);
