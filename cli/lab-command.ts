@@ -30,7 +30,11 @@ export function labCommand(): Command {
       if (typeof out === "string" && out) process.stdout.write(out);
     });
   };
-  fault("crash", "the server dies at once: its sshd, its guests and any agent on it", lab.crash);
+  dirOption(cmd.command("crash <server>").description("the server dies at once: its sshd, its guests and any agent on it"))
+    .option("--silent", "its address drops every packet from the crash until power-on, as a dead machine's does (without it this host's kernel resets its connections)")
+    .action(async (server: string, o: { dir: string; silent?: boolean }) => {
+      await lab.crash(lab.loadLab(resolveDir(o.dir)), server, { silent: o.silent === true });
+    });
   dirOption(cmd.command("hang <server>").description("freeze dom0 (sshd, xm, agents) until `lab heal`; its guests keep running"))
     .option("--machine", "freeze the whole machine, guests too")
     .action(async (server: string, o: { dir: string; machine?: boolean }) => {

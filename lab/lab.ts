@@ -44,6 +44,8 @@ export interface ServerRuntimeState {
   /** What a hang froze: dom0 only (its guests run on) or the whole machine. */
   hangScope?: HangScope;
   partitioned: boolean;
+  /** Crashed silently: its address drops every packet (set with `partitioned`) until it is powered on again. */
+  silentCrash?: boolean;
   /** Addresses cut from this server by `lab partition SERVER --from ADDRESS` (the rest still reach it). */
   cutFrom?: string[];
   /** `lab xend`: xend down or slow (absent: up). */
@@ -239,7 +241,7 @@ export async function labDown(dirArg: string): Promise<void> {
   if (info) {
     for (const s of info.servers) {
       clearFaults(dir, s.name);
-      writeState(info, s.name, { power: "off", hung: false, hangScope: undefined, partitioned: false, cutFrom: undefined, xend: undefined });
+      writeState(info, s.name, { power: "off", hung: false, hangScope: undefined, partitioned: false, silentCrash: undefined, cutFrom: undefined, xend: undefined });
     }
   }
   if (slot !== undefined) releaseSlot(slot, dir);
@@ -249,6 +251,11 @@ export async function powerOn(info: LabInfo, name: string, timeoutMs = 30000): P
   const server = findServer(info, name);
   if (serverIsRunning(info, server.name)) throw new LabError(`server ${server.name} is already powered on`);
   prepareServer(info, server);
+  // A silent crash's silence ends with the boot (a cut made by `lab partition` stays: the cable is still cut).
+  if (readState(info, server.name).silentCrash) {
+    setPartitioned(info.slot, server.address, false);
+    writeState(info, server.name, { partitioned: false, silentCrash: undefined });
+  }
   // A boot starts xend and a fresh sshd: no xend fault, no answers waiting to be lost.
   clearFaults(info.dir, server.name);
   writeState(info, server.name, { power: "on", hung: false, hangScope: undefined, xend: undefined });
@@ -260,9 +267,17 @@ export async function powerOn(info: LabInfo, name: string, timeoutMs = 30000): P
   await waitForSsh(server, timeoutMs, layout.serverLog(info.dir, server.name));
 }
 
-/** `lab crash` and `lab power off`: every process of the server dies at once. */
-export async function crash(info: LabInfo, name: string): Promise<void> {
+/**
+ * `lab crash` and `lab power off`: every process of the server dies at once. This host's kernel then resets the
+ * server's connections, which a dead machine never does; `silent` drops every packet to and from its address first
+ * (as a dead machine is silent: peers learn only from their own deadlines), until it is powered on again.
+ */
+export async function crash(info: LabInfo, name: string, opts: { silent?: boolean } = {}): Promise<void> {
   const server = findServer(info, name);
+  if (opts.silent) {
+    setPartitioned(info.slot, server.address, true);
+    writeState(info, server.name, { partitioned: true, silentCrash: true });
+  }
   await stopHwWatchdog(info, server.name);
   await killServer(info, server.name);
   writeState(info, server.name, { power: "off", hung: false, hangScope: undefined });

@@ -130,6 +130,21 @@ describe("lab: servers and faults", function () {
     expect(alive(sleeper)).to.equal(false);
   });
 
+  it("crash --silent: nothing answers, not even a refusal, until power on; then it boots and answers", async () => {
+    await lab.fault("crash-silent", "ovs3");
+    expect(cgroupPids(serverCgroupDir(lab.info.slot, "ovs3"))).to.deep.equal([]);
+    const down = await ssh(lab, "ovs3", "true", 2);
+    expect(down.code).to.not.equal(0);
+    // A dead machine is silent: the connection times out (about the 2 s asked), it is not refused.
+    expect(down.stderr).to.match(/timed out/i);
+    expect(down.stderr).to.not.match(/refused|reset/i);
+    expect(down.ms).to.be.at.least(1500);
+    await lab.fault("power-on", "ovs3");
+    const up = await ssh(lab, "ovs3", "hostname");
+    expect(up.code, up.stderr).to.equal(0);
+    expect(up.stdout.trim()).to.equal("ovs3");
+  });
+
   it("shutdown runs the server's shutdown hooks before it stops", async () => {
     const marker = path.join(lab.dir, "shutdown-marker");
     const hook = `#!/bin/sh\n[ "$1" = stop ] && hostname > ${marker}\n`;

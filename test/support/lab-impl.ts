@@ -19,6 +19,7 @@ export async function startTestLab(opts: { servers: number; memoryMb?: number; l
     async fault(fault: Fault, server: string) {
       switch (fault) {
         case "crash": case "power-off": return lab.crash(info, server);
+        case "crash-silent": return lab.crash(info, server, { silent: true });
         case "hang": return lab.hang(info, server, "dom0");
         case "hang-machine": return lab.hang(info, server, "machine");
         case "partition": return lab.partition(info, server);

@@ -4,7 +4,7 @@ import type { XendFault, LoseAt } from "../../lab/faults";
 import type { CheckOptions, CheckResult } from "../../lab/check";
 export type { LabInfo, XendFault, LoseAt, CheckOptions, CheckResult };
 /** `hang` freezes dom0 only (guests run on); `hang-machine` freezes the guests too. */
-export type Fault = "crash" | "hang" | "hang-machine" | "partition" | "heal" | "power-off" | "power-on" | "shutdown";
+export type Fault = "crash" | "crash-silent" | "hang" | "hang-machine" | "partition" | "heal" | "power-off" | "power-on" | "shutdown";
 export interface TestLab {
   info: LabInfo;
   dir: string;

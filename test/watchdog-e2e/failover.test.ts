@@ -61,7 +61,7 @@ describe("watchdog end to end on the lab", function () {
   }
 
   /** Crash-like fault with a power fence: guests restarted elsewhere, once, within seconds of the bound. */
-  async function failoverCase(fault: "crash" | "hang" | "partition", server: string, guests: string[]): Promise<void> {
+  async function failoverCase(fault: "crash" | "crash-silent" | "hang" | "partition", server: string, guests: string[]): Promise<void> {
     for (const g of guests) pool.addGuest(g);
     await guestsOn(server, guests);
     const t0 = Date.now();
@@ -128,6 +128,15 @@ describe("watchdog end to end on the lab", function () {
     const after = await metricsText();
     expect(count(after, /^ovmha_failovers_total (\d+)/m) - count(before, /^ovmha_failovers_total (\d+)/m), "failovers counted").to.equal(2);
     expect(count(after, /^ovmha_fence_results_total\{result="off"\} (\d+)/m) - count(before, /^ovmha_fence_results_total\{result="off"\} (\d+)/m), "fences counted").to.equal(1);
+  });
+
+  it("silent crash of a server (no connection reset, as a dead machine): fenced, its guests restarted elsewhere once", async () => {
+    const t0 = Date.now();
+    await failoverCase("crash-silent", "ovs2", ["silent-a", "silent-b"]);
+    // Silence, not a reset, is what the watchdog saw: its misses were deadlines, never a refused or reset connection.
+    const misses = fs.readFileSync(path.join(stateDir, "watchdog.log"), "utf8").split("\n").filter((l) => l.includes('"heartbeat-missed"') && l.includes('"server":"ovs2"') && JSON.parse(l).time >= t0);
+    expect(misses.length, "heartbeats of ovs2 missed").to.be.at.least(1);
+    for (const m of misses) expect(JSON.parse(m).err as string, "a silent crash resets nothing").to.not.match(/ECONNRESET|ECONNREFUSED/);
   });
 
   it("hang of a server: fenced, its guests restarted elsewhere once", async () => {
