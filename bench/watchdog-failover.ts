@@ -72,8 +72,7 @@ async function failoverBench(runs: number, intervalMs: number, fenceMs: number):
       const victim = [...counts.entries()].sort((a, b) => b[1] - a[1])[0][0];
       const guests = Object.keys(w.state!.guests).filter((g) => running(g) === victim);
       const t0 = Date.now();
-      await lab.fault("partition", victim);
-      await lab.fault("crash", victim);
+      await lab.fault("crash-silent", victim);
       await waitFor(`guests of ${victim} elsewhere`, () => guests.every((g) => running(g) && running(g) !== victim), 60000).catch((e: Error) => {
         throw new Error(`${e.message}: ${guests.map((g) => `${g}=${JSON.stringify(w.state!.guests[g]?.status)}`).join(", ")}`);
       });
@@ -89,7 +88,6 @@ async function failoverBench(runs: number, intervalMs: number, fenceMs: number):
         }
       }
       process.stdout.write(`run ${run}: crashed ${victim} (${guests.length} guests): detected ${d} ms, fenced ${f} ms, last guest running ${r} ms, starts issued ${starts}\n`);
-      await lab.fault("heal", victim);
       await lab.fault("power-on", victim);
       await waitFor(`${victim} up`, () => w.state!.servers[victim].state === "up", 30000);
     }
