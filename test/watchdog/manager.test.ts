@@ -339,3 +339,51 @@ describe("manager: a drain is done only when its guests are confirmed on their t
     expect(s.guests.vm2.status).to.deep.include({ state: "in-doubt", servers: ["s3"] });
   });
 });
+
+describe("manager: a drain waits briefly for a target that answers slowly, then powers off (seed 9.1)", () => {
+  const slow: Untimed = { kind: "poll", server: "s3", ok: false, contact: "ssh-only", detail: "xm list gave no answer within 900 ms" };
+  /** vm2 on s1 (only s3 preferred), s3 degraded (xm slow three times), then s1 asked to shut down at 3100. */
+  function drainWhileTargetSlow() {
+    let s = createManagerState(pool, [vm], 0);
+    s = step(s, [up("s1", ["vm2"]), up("s2"), up("s3")], 0).state;
+    for (const t of [1000, 2000, 3000]) s = step(s, [up("s1", ["vm2"]), up("s2"), slow], t).state;
+    expect(s.servers.s3.degraded, "s3 degraded").to.not.equal(undefined);
+    const r = step(s, [{ kind: "request", op: "shutdown", server: "s1" }], 3100);
+    return r;
+  }
+
+  it("the only target is degraded when the drain starts: no Power Off, it says so once; s3 answers again: live migration", () => {
+    const r = drainWhileTargetSlow();
+    expect(r.actions.filter((a) => a.kind === "stop" || a.kind === "migrate")).to.deep.equal([]);
+    expect(r.state.guests.vm2.status).to.include({ state: "running", server: "s1" });
+    const said = r.log.filter((e) => e.event === "drain-target-wait");
+    expect(said.map((e) => e.reason)).to.deep.equal(["no target right now; waiting up to 6000 ms for s3 (xm slow) before shutting guests down"]);
+    let s = step(r.state, [up("s1", ["vm2"]), up("s2"), slow], 4000).state;
+    const back = step(s, [up("s1", ["vm2"]), up("s2"), up("s3")], 5000);
+    expect(back.actions.filter((a) => a.kind === "migrate")).to.deep.equal([{ kind: "migrate", guest: "vm2", from: "s1", to: "s3" }]);
+    expect(back.actions.filter((a) => a.kind === "stop")).to.deep.equal([]);
+    s = back.state;
+    expect(s.guests.vm2.status).to.include({ state: "migrating", to: "s3" });
+  });
+
+  it("still degraded once the wait (two detection bounds) is over: shut down (Power Off), to be restarted when a server is available", () => {
+    let s = drainWhileTargetSlow().state;
+    let stopped: unknown[] = [];
+    for (const t of [4000, 5000, 6000, 7000, 8000, 9000, 10000]) {
+      const r = step(s, [up("s1", ["vm2"]), up("s2"), slow], t);
+      if (t < 9100) expect(r.actions.filter((a) => a.kind === "stop"), `still waiting at ${t}`).to.deep.equal([]);
+      stopped = stopped.concat(r.actions.filter((a) => a.kind === "stop"));
+      s = r.state;
+    }
+    expect(stopped).to.deep.equal([{ kind: "stop", guest: "vm2", server: "s1" }]);
+  });
+
+  it("a target that is down (not merely slow) is not waited for: Power Off at once, as before", () => {
+    let s = createManagerState(pool, [vm], 0);
+    s = step(s, [up("s1", ["vm2"]), up("s2"), up("s3")], 0).state;
+    s.servers.s3.state = "down";
+    const r = step(s, [{ kind: "request", op: "shutdown", server: "s1" }], 100);
+    expect(r.actions.filter((a) => a.kind === "stop")).to.deep.equal([{ kind: "stop", guest: "vm2", server: "s1" }]);
+    expect(r.log.filter((e) => e.event === "drain-target-wait")).to.deep.equal([]);
+  });
+});

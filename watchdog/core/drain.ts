@@ -95,4 +95,5 @@ function proceed(c: StepContext, name: ServerName, st: ServerStatus, reason: str
   delete st.planned;
   delete st.drained;
   delete st.drainWaitSaid;
+  delete st.targetWaitSaid;
 }

@@ -1,7 +1,7 @@
 // Recovery: one pass in priority order over the guests that need a server: powered-off ones (after a fence, a
 // lost start, a planned stop) get a target by the seed's placement rule; those on a draining server are moved
 // live (or shut down when there is nowhere to go). Memory already promised to a start or migration is not offered.
-import { byPriority, chooseTarget, slotAllowsTarget, type Candidate } from "../../ha/placement";
+import { byPriority, chooseTarget, slotAllowsTarget, type Candidate, type PlacementGuest } from "../../ha/placement";
 import { fenceLevels } from "../../ha/ha-record";
 import { diskView } from "./disk-evidence";
 import type { ManagerState } from "./step-context";
@@ -41,6 +41,28 @@ function budgetLeft(c: StepContext, e: GuestEntry): boolean {
   return e.attempts.length < max;
 }
 
+/** How long a drain waits for a briefly unavailable target before shutting guests down: two detection bounds. */
+function briefWaitMs(c: StepContext): number {
+  return 2 * c.timing.heartbeatIntervalMs * c.timing.heartbeatMisses;
+}
+
+/**
+ * A server that would take the guest but for a passing condition: up (or suspect from up), memory known, and only
+ * degraded (SSH answers, xm slow) or short of a heartbeat or two. Not a recovering server: it must prove stable.
+ */
+function briefTarget(c: StepContext, g: PlacementGuest, from: ServerName, available: Candidate[]): ServerName | undefined {
+  const soon = c.order
+    .filter((n) => n !== from && !available.some((x) => x.name === n))
+    .filter((n) => {
+      const st = c.s.servers[n];
+      const upish = st.state === "up" || (st.state === "suspect" && st.suspectFrom === "up");
+      return upish && st.freeMemoryMb !== undefined && (st.degraded !== undefined || st.misses > 0);
+    })
+    .map((n) => ({ name: n, freeMemoryMb: c.s.servers[n].freeMemoryMb! }));
+  const choice = chooseTarget(g, [...available, ...soon]);
+  return soon.some((x) => x.name === choice.server) ? choice.server : undefined;
+}
+
 export function placeAndMove(c: StepContext): void {
   const free = candidates(c);
   const needing = Object.keys(c.s.guests).filter((g) => {
@@ -65,6 +87,18 @@ export function placeAndMove(c: StepContext): void {
       const st = c.s.servers[from];
       leaving(st, name);
       if (st.degraded) continue; // xm does not answer there: a migration or shutdown would fail; wait
+      if (choice.server === undefined && budget && c.now - st.since < briefWaitMs(c)) {
+        const soon = briefTarget(c, g, from, pool);
+        if (soon !== undefined) {
+          // Only briefly unavailable (xm slow under load, a missed heartbeat): a live migration in a moment beats a
+          // Power Off now (seed 9.1 powers off when no server is available, not when one answers slowly).
+          if (!st.targetWaitSaid) {
+            st.targetWaitSaid = true;
+            c.say("drain-target-wait", `no target right now; waiting up to ${briefWaitMs(c)} ms for ${soon} (${c.s.servers[soon].degraded ? "xm slow" : "a missed heartbeat"}) before shutting guests down`, { server: from }, true);
+          }
+          continue;
+        }
+      }
       if (choice.server !== undefined && budget) {
         free.find((x) => x.name === choice.server)!.freeMemoryMb -= rec.memoryMb;
         e.attempts.push(c.now);

@@ -86,6 +86,8 @@ export interface ServerStatus {
   drained?: string[];
   /** The last "drain waiting" alarm, said once per set of guests. */
   drainWaitSaid?: string;
+  /** The drain is waiting for a target that is only briefly unavailable (said once per drain). */
+  targetWaitSaid?: boolean;
   awaitingOff?: boolean;
   fenceImpossible?: boolean;
   /** The agent's slot, as read through the shared storage (absent: never read). */
