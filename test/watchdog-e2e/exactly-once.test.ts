@@ -62,8 +62,13 @@ for (const INTERVAL of [1000, 500]) {
     }
 
     it("case 1: a listing sent before a start ended and answered after it cannot refute it; the guest starts once", async () => {
+      // One attempt; returns how many held listings the creates overtook. Under load the hold itself can degrade
+      // the target before the start (CI, about 1 run in 4); it is then lifted and the race is not exercised, so the
+      // attempt is made again (at most 3): every attempt asserts exactly once, and one must exercise the race.
+      const attempt = async (n: number): Promise<{ overtaken: number; degradedByHold: number }> => {
       const V = "ovs3", T = "ovs2";
-      const guests = (caseGuests = ["c1-a", "c1-b"]);
+      const guests = [`c1-a${n}`, `c1-b${n}`];
+      caseGuests.push(...guests);
       await w.guestsOn(V, guests, { preferred: [T] });
       // Held longer than a round: the listing is still in flight when the start goes out, and (late answers being
       // evidence) it is delivered after the start's "ok", without the guest.
@@ -134,9 +139,18 @@ for (const INTERVAL of [1000, 500]) {
       const firstAnswer = Math.min(...creates.map((d) => d.time));
       const held = heldXendAnswers(w.lab.dir, T).filter((h) => h.at >= t0 && /^list/.test(h.argv));
       const overtaken = held.filter((h) => h.at < firstAnswer && h.at + H > firstAnswer).length;
-      expect(overtaken, "a listing handled before the create answered was answered after it (the fault did its work)").to.be.at.least(1);
-      say(`fault: xend of ${T} held each answer ${H} ms; ${held.length} listings held; ${overtaken} handled before the first create answered and answered after it; ${T} degraded by the hold ${degradedByHold} time(s)`);
+      say(`attempt ${n}: fault: xend of ${T} held each answer ${H} ms; ${held.length} listings held; ${overtaken} handled before the first create answered and answered after it; ${T} degraded by the hold ${degradedByHold} time(s)`);
       say(report.split("\n").slice(-guests.length).join("\n      "));
+      return { overtaken, degradedByHold };
+      };
+      let last = { overtaken: 0, degradedByHold: 0 };
+      for (let n = 1; n <= 3; n++) {
+        last = await attempt(n);
+        if (last.overtaken > 0 || last.degradedByHold === 0) break;
+        await w.reset();
+        await w.clearGuests(caseGuests);
+      }
+      expect(last.overtaken, "a listing handled before the create answered was answered after it (the fault did its work)").to.be.at.least(1);
     });
 
     it("case 2: a start whose answer is lost leaves the guest in doubt on its target; never started elsewhere; runs once", async () => {
