@@ -9,6 +9,7 @@ import * as lockfile from "proper-lockfile";
 import writeFileAtomic from "write-file-atomic";
 import { layout } from "./layout";
 import { runOnHost } from "./storage/host-namespace";
+import { readIfExists } from "./storage/server-context";
 
 export interface PartitionLoop {
   number: number;
@@ -285,7 +286,7 @@ async function refreshServer(labDir: string, server: string, loops: LoopsTable):
  */
 async function publishPartitions(labDir: string, server: string, text: string): Promise<void> {
   const link = layout.serverPartitions(labDir, server);
-  if (readOrEmpty(link) === text) return;
+  if (readIfExists(link) === text) return;
   const version = writePartitionsVersion(link, text);
   const pid = serverNamespacePid(labDir, server);
   if (pid === undefined) {
@@ -301,12 +302,7 @@ async function publishPartitions(labDir: string, server: string, text: string): 
 /** Before a boot (no namespace): `partitions` a symlink to one version, the header alone if there was none. */
 export function preparePartitions(labDir: string, server: string): void {
   const link = layout.serverPartitions(labDir, server);
-  let text = "major minor  #blocks  name\n\n";
-  try {
-    text = fs.readFileSync(link, "utf8");
-  } catch {
-    /* first boot */
-  }
+  const text = readIfExists(link) ?? "major minor  #blocks  name\n\n"; // none at the first boot
   let isLink = false;
   try {
     isLink = fs.lstatSync(link).isSymbolicLink();
@@ -337,14 +333,6 @@ function removeOldVersions(link: string): void {
   const current = fs.readlinkSync(link);
   for (const f of fs.readdirSync(dir)) {
     if (f.startsWith(`${path.basename(link)}@`) && f !== current) fs.rmSync(path.join(dir, f), { force: true });
-  }
-}
-
-function readOrEmpty(file: string): string {
-  try {
-    return fs.readFileSync(file, "utf8");
-  } catch {
-    return "";
   }
 }
 
