@@ -30,8 +30,10 @@ function consoleLine(line: string): void {
   }
 }
 
-// Epoch ms for a monotonic time (records are read by people and tests in epoch ms).
-const epochOf = (mono: number) => Math.round(Date.now() - (performance.now() - mono));
+// Epoch ms for a monotonic time (records are read by people and tests in epoch ms). One offset for the process's
+// life: computed afresh at each call, the same keepalive came out 1 ms apart in the state and the reset record (CI).
+const epochOffset = Date.now() - performance.now();
+const epochOf = (mono: number) => Math.round(mono + epochOffset);
 
 let state: HwWatchdogState = initialHwWatchdog(hwWatchdogTimeoutMs(labDir));
 let timer: NodeJS.Timeout | undefined;
