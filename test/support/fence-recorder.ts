@@ -49,6 +49,6 @@ async function main(): Promise<void> {
 if (require.main === module) {
   main().catch((e) => {
     process.stderr.write(`fence-recorder: ${(e as Error).message}\n`);
-    process.exit(1);
+    process.exitCode = 1;
   });
 }
