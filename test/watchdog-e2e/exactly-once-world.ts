@@ -18,6 +18,7 @@ import type { PoolRecord } from "../../ha/ha-record";
 import { lostAnswers, setLoseAnswers, writeXendFault } from "../../lab/faults";
 import { serverStates } from "../../lab/lab";
 import { waitFor } from "../support/wait-for";
+import { drainHookScript } from "../../watchdog/agent/drain-hook";
 
 /** A pino line of the daemon (command-done, command-failed, fence-command ...), `time` in epoch ms. */
 export type DaemonLine = { time: number; event?: string; server?: string; command?: string; ms?: number; outcome?: string; msg?: string; [k: string]: unknown };
@@ -195,6 +196,13 @@ export class ExactlyOnceWorld {
     }
     if (!this.wd) await this.startWatchdog();
     await this.waitAllUp();
+  }
+
+  /** Installs the EL5 drain hook (as ServerPool does) so that `lab shutdown` asks the watchdog to drain. */
+  async installDrainHook(server: string): Promise<void> {
+    const hook = drainHookScript({ server, clusterRoot: this.pool.root, timeoutS: 90 });
+    const r = await this.lab.inServer(server, ["sh", "-c", 'mkdir -p /etc/rc.d/rc0.d && cat > /etc/rc.d/rc0.d/K01ovm-ha-drain <<"EOF"\n' + hook + "EOF\nchmod 755 /etc/rc.d/rc0.d/K01ovm-ha-drain"]);
+    expect(r.code, r.stderr).to.equal(0);
   }
 
   /** Destroys the case's guests wherever they run (they stay recorded; the watchdog calls them stopped). */

@@ -10,7 +10,6 @@ import { ExactlyOnceWorld } from "./exactly-once-world";
 import { withChildWatchdog } from "./child-watchdog";
 import { heldXendAnswers, setLoseAnswers, writeXendFault } from "../../lab/faults";
 import { shutdown as labShutdown } from "../../lab/lab";
-import { drainHookScript } from "../../watchdog/agent/drain-hook";
 import { statusFilePath } from "../../watchdog/daemon/config";
 import { readStatusFile } from "../../watchdog/daemon/state-file";
 import { sleep, waitFor } from "../support/wait-for";
@@ -44,12 +43,6 @@ for (const INTERVAL of [1000, 500]) {
       await w.clearGuests(caseGuests);
       caseGuests = [];
     });
-
-    async function installDrainHook(server: string): Promise<void> {
-      const hook = drainHookScript({ server, clusterRoot: w.pool.root, timeoutS: 90 });
-      const r = await w.lab.inServer(server, ["sh", "-c", 'mkdir -p /etc/rc.d/rc0.d && cat > /etc/rc.d/rc0.d/K01ovm-ha-drain <<"EOF"\n' + hook + "EOF\nchmod 755 /etc/rc.d/rc0.d/K01ovm-ha-drain"]);
-      expect(r.code, r.stderr).to.equal(0);
-    }
 
     /** Samples the watchdog's belief about a guest every 20 ms (to see short-lived states such as in-doubt). */
     function sampleGuest(g: string): { states: Set<string>; stop: () => void } {
@@ -195,7 +188,7 @@ for (const INTERVAL of [1000, 500]) {
       const V = "ovs4", T = "ovs2";
       const guests = (caseGuests = ["c3-a", "c3-b"]);
       await w.guestsOn(V, guests, { preferred: [T, "ovs1"] });
-      await installDrainHook(V);
+      await w.installDrainHook(V);
       let cutAt: number | undefined;
       w.onLine = (l) => {
         if (l.event === "guest-migrate" && l.server === V && cutAt === undefined) {
@@ -283,8 +276,8 @@ for (const INTERVAL of [1000, 500]) {
     it("case 5: planned shutdowns with many live migrations raise no guest-duplicate alarm and restart nothing", async () => {
       const guests = (caseGuests = Array.from({ length: 12 }, (_, i) => `c5-${String(i + 1).padStart(2, "0")}`));
       await w.guestsOn("ovs4", guests);
-      await installDrainHook("ovs4");
-      await installDrainHook("ovs3");
+      await w.installDrainHook("ovs4");
+      await w.installDrainHook("ovs3");
       await w.waitAllUp();
       const t0 = Date.now();
       const out4 = await labShutdown(w.lab.info, "ovs4", 180000);

@@ -43,6 +43,7 @@ function faultArb(servers: string[], storage: boolean): fc.Arbitrary<Fault> {
     { weight: 2, arbitrary: on("hang") },
     { weight: 2, arbitrary: on("partition") },
     { weight: 2, arbitrary: on("cut") },
+    { weight: 1, arbitrary: on("cut-peers") },
     { weight: 3, arbitrary: on("heal") },
     { weight: 3, arbitrary: on("power-on") },
     { weight: 2, arbitrary: on("shutdown") },

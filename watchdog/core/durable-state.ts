@@ -12,7 +12,7 @@ const Envelope = z.object({
   servers: z.record(z.string(), z.object({ state: z.string(), since: z.number(), misses: z.number() }).loose()),
   guests: z.record(
     z.string(),
-    z.object({ status: z.object({ state: z.string() }).loose(), attempts: z.array(z.number()), sightings: z.record(z.string(), z.unknown()) }),
+    z.object({ status: z.object({ state: z.string() }).loose(), attempts: z.array(z.number()), sightings: z.record(z.string(), z.unknown()) }).loose(),
   ),
   quorum: z.boolean(),
   started: z.boolean(),

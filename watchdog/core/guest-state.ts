@@ -69,6 +69,12 @@ export interface GuestEntry {
   sightings: Record<ServerName, Sighting>;
   /** The duplicate alarm was raised for these servers (once, not every heartbeat). */
   duplicateOn?: ServerName[];
+  /**
+   * Live migrations from `from` that did not happen (the guest stayed there): the next attempt goes to another
+   * server first, as after a failed start. A target the watchdog sees healthy may still be unreachable from the
+   * source (a cut between the two servers only); retrying it would spend the budget and end in a Power Off.
+   */
+  migrationFailed?: { from: ServerName; to: ServerName[]; at: number };
 }
 
 /** A routine confirmation (the command said ok) is not a doubt a human must see. */

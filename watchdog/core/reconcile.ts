@@ -80,6 +80,7 @@ function seen(c: StepContext, name: GuestName, e: GuestEntry, server: ServerName
     c.say("guest-running", why, { guest: name, server });
     e.status = { state: "running", server, since: c.now };
     delete e.duplicateOn;
+    if (e.migrationFailed && e.migrationFailed.from !== server) delete e.migrationFailed;
   };
   switch (st.state) {
     case "running":
@@ -102,6 +103,10 @@ function seen(c: StepContext, name: GuestName, e: GuestEntry, server: ServerName
       if (sentAt < st.after || !plain) return; // older than the command's end, or a migration still under way
       {
         const how = st.command === "start" ? (server === st.target ? `started on ${server}` : `found on ${server} while starting on ${st.target}`) : server === st.target ? `migrated live to ${server}` : `still on ${server}: the live migration to ${st.target} did not happen`;
+        if (st.command === "migrate" && server !== st.target) {
+          const before = e.migrationFailed?.from === server ? e.migrationFailed.to : [];
+          e.migrationFailed = { from: server, to: [...new Set([...before, st.target])], at: c.now };
+        }
         return running(st.outcome === "ok" ? how : `${how} (settled by a listing sent after the command ${st.outcome === "unknown" ? "went unanswered" : "failed"})`);
       }
       return;

@@ -76,12 +76,13 @@ export function placeAndMove(c: StepContext): void {
     const rec = c.s.records[name];
     const from = e.status.state === "running" ? e.status.server : undefined;
     if (e.status.state === "powered-off" && e.status.notBefore !== undefined && c.now < e.status.notBefore) continue;
-    const avoid = e.status.state === "powered-off" ? e.status.avoid : undefined;
+    const failed = from !== undefined && e.migrationFailed?.from === from && c.now - e.migrationFailed.at < c.timing.restartBudget.windowMs ? e.migrationFailed.to : [];
+    const avoid = e.status.state === "powered-off" && e.status.avoid !== undefined ? [e.status.avoid] : failed;
     const pool = free.filter((x) => x.name !== from);
     const g = { name, memoryMb: rec.memoryMb, preferred: rec.preferred, priority: rec.priority };
-    // After a failed start, another server first; the same one only if there is no other.
-    let choice = chooseTarget(g, pool.filter((x) => x.name !== avoid));
-    if (choice.server === undefined && avoid !== undefined) choice = chooseTarget(g, pool);
+    // After a failed start or live migration, another server first; the same one only if there is no other.
+    let choice = chooseTarget(g, pool.filter((x) => !avoid.includes(x.name)));
+    if (choice.server === undefined && avoid.length) choice = chooseTarget(g, pool);
     const budget = budgetLeft(c, e);
     if (from !== undefined) {
       const st = c.s.servers[from];
@@ -104,7 +105,9 @@ export function placeAndMove(c: StepContext): void {
         e.attempts.push(c.now);
         e.status = { state: "migrating", from, to: choice.server, since: c.now };
         c.act({ kind: "migrate", guest: name, from, to: choice.server });
-        c.say("guest-migrate", `live to ${choice.server}: ${choice.reason}`, { guest: name, server: from });
+        const skipped = failed.filter((x) => x !== choice.server);
+        const note = skipped.length ? `; not ${skipped.join(", ")}: a live migration there from ${from} did not happen` : "";
+        c.say("guest-migrate", `live to ${choice.server}: ${choice.reason}${note}`, { guest: name, server: from });
       } else {
         const why = budget ? choice.reason : "restart budget exhausted";
         e.status = { state: "stopping", server: from, since: c.now };

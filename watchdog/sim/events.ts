@@ -4,7 +4,8 @@ export const EVENT_COMMANDS = {
   hang: "server", // dom0 stops answering (sshd, xm); its guests keep running
   partition: "server", // cut off from the watchdog and the other servers; guests keep running
   cut: "server", // cut off from the watchdog only: the other servers still reach it
-  heal: "server", // undoes hang, partition and cut
+  "cut-peers": "server", // cut off from the other servers only (the migration channel): the watchdog still reaches it
+  heal: "server", // undoes hang, partition, cut and cut-peers
   "power-on": "server",
   shutdown: "server", // planned, requested through the watchdog
   restart: "server", // planned

@@ -151,6 +151,9 @@ function applyEvent(world: SimWorld, state: ManagerState, e: SimEvent): ManagerS
     case "cut":
       s!.cut = true;
       break;
+    case "cut-peers":
+      s!.peersCut = true;
+      break;
     case "hang-machine":
       s!.hung = true; // in the simulator a frozen guest still counts as running (it resumes if nothing resets it)
       break;
@@ -174,6 +177,7 @@ function applyEvent(world: SimWorld, state: ManagerState, e: SimEvent): ManagerS
       s!.hung = false;
       s!.partitioned = false;
       s!.cut = false;
+      s!.peersCut = false;
       break;
     case "power-on":
       if (!s!.power) world.powerOn(s!);

@@ -22,6 +22,8 @@ export interface SimServer {
   partitioned: boolean;
   /** Cut off from the watchdog only: other servers still reach it (a migration to it works). */
   cut: boolean;
+  /** Cut off from the other servers only: the watchdog still reaches it; a live migration to or from it fails. */
+  peersCut: boolean;
   removed: boolean;
   /** xend: up, down (xm fails at once), or slow by this many ms. */
   xend: "up" | "down" | number;
@@ -100,6 +102,7 @@ export class SimWorld implements WatchdogEnvironment, AgentHost {
         bootedAt: -3600000,
         hung: false,
         partitioned: false,
+        peersCut: false,
         cut: false,
         removed: false,
         xend: "up",
@@ -392,6 +395,7 @@ export class SimWorld implements WatchdogEnvironment, AgentHost {
             from.migratingOut.delete(a.guest);
             if (!from.power || !from.guests.has(a.guest)) return { ok: false, detail: "Error: Domain not running on source" };
             if (!this.reachableFromPeers(to) || this.freeMb(to) < mem) return { ok: false, detail: "Error: can't connect: (111, 'Connection refused')" };
+            if (from.peersCut || to.peersCut) return { ok: false, detail: "Error: can't connect: (110, 'Connection timed out')" };
             // Xen pauses the source for the final copy and switches over: never two live copies.
             from.guests.delete(a.guest);
             to.guests.set(a.guest, mem);
