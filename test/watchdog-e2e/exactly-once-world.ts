@@ -151,8 +151,8 @@ export class ExactlyOnceWorld {
   }
 
   /** Guests added (HA records) and started by hand on a server; waits until the watchdog sees them there. */
-  async guestsOn(server: string, names: string[], opts: { preferred?: string[] } = {}): Promise<void> {
-    for (const g of names) this.pool.addGuest(g, { preferred: opts.preferred });
+  async guestsOn(server: string, names: string[], opts: { preferred?: string[]; memoryMb?: number } = {}): Promise<void> {
+    for (const g of names) this.pool.addGuest(g, { preferred: opts.preferred, memoryMb: opts.memoryMb });
     for (const g of names) await this.pool.startGuest(g, server);
     await waitFor(`${names.join(",")} running on ${server} for the watchdog`, () => names.every((g) => this.runningOn(g) === server), 20000);
   }

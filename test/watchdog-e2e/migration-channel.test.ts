@@ -8,6 +8,7 @@
 import { expect } from "chai";
 import { ExactlyOnceWorld } from "./exactly-once-world";
 import { shutdown as labShutdown } from "../../lab/lab";
+import { waitFor } from "../support/wait-for";
 
 const say = (s: string) => process.stdout.write(`      ${s}\n`);
 // 1000 ms: under CI load a 500 ms heartbeat can miss once, and a suspect T would not be tried at all.
@@ -70,5 +71,47 @@ describe(`migration channel cut between two servers (lab, heartbeat ${INTERVAL} 
     say(c.report.split("\n").slice(-guests.length).join("\n      "));
     await w.reset();
     await w.clearGuests(guests);
+  });
+
+  it("the channel cut mid-copy, after the target reserved the domain: the paused reservation is not taken for the guest; it runs once", async () => {
+    const V = "ovs4", T = "ovs2";
+    const g = "mc-copy";
+    // 2048 MB: the lab copies memory at about 1 GB/s, so the copy lasts 2 s and the cut falls inside it.
+    await w.guestsOn(V, [g], { preferred: [T, "ovs1"], memoryMb: 2048 });
+    await w.installDrainHook(V);
+    await w.waitAllUp();
+    caseStart.t = Date.now();
+    const t0 = caseStart.t;
+    let cutAt: number | undefined;
+    let watching = false;
+    w.onLine = (l) => {
+      if (l.event !== "guest-migrate" || l.guest !== g || watching) return;
+      watching = true;
+      // Cut as soon as T lists the incoming domain (xend's restore has begun: the source is copying memory).
+      void (async () => {
+        const until = Date.now() + 15000;
+        while (Date.now() < until && !(await w.pool.listed(T))?.includes(g)) await new Promise((r) => setTimeout(r, 20));
+        await w.lab.partitionFrom(T, V);
+        cutAt = Date.now();
+      })();
+    };
+    const output = await labShutdown(w.lab.info, V, 180000);
+    expect(output, `the drain hook was answered done: ${output}`).to.match(/drained: going ahead/);
+    expect(cutAt, "the channel was cut while T held the incoming domain").to.be.a("number");
+    // The fault did its work: the migration toward T failed after the guest was suspended on V.
+    const failed = w.commands(V, new RegExp(`^xm migrate -l ${g} `), t0).filter((d) => d.event === "command-failed");
+    expect(failed.length, "the live migration toward T failed").to.be.at.least(1);
+    // T drops the reservation when no `go` comes (30 s, as xend gives up the restore); then the guest is known to run
+    // nowhere and is started once, off V.
+    const where = await w.recordsFrom(g, { not: [V] }, 90000);
+    await waitFor(`${g} running for the watchdog`, () => w.runningOn(g) === where, 20000);
+    expect(w.events("guest-stopped", { guest: g }, t0), "never taken for stopped (a paused reservation that went away)").to.deep.equal([]);
+    expect(w.fenceCalls(t0), "nobody fenced").to.deep.equal([]);
+    const c = await w.lab.check({ guests: [g], since: t0 });
+    expect(c.ok, c.report).to.equal(true);
+    say(`cut ${cutAt! - t0} ms after the shutdown began; migration failed: ${String(failed[0].err ?? "").split("\n")[0]}`);
+    say(c.report.split("\n").filter((l) => l.includes(g)).join(" | "));
+    await w.reset();
+    await w.clearGuests([g]);
   });
 });

@@ -93,6 +93,14 @@ function checkEnd(sc: Scenario): ReturnType<typeof runScenario> {
     const st = e.status.state;
     const on = where.get(g) ?? [];
     const ctx = `${g} is ${st} (manager) and runs on ${on.join(",") || "nothing"} (world)`;
+    // In doubt is right (and loud) only while a server it may be on still lists a paused incoming copy of it: a
+    // migration cut mid-copy, whose copy xend holds longer than the settling time. Runs nowhere meanwhile.
+    if (st === "in-doubt" && e.status.state === "in-doubt") {
+      const pending = e.status.servers.filter((n) => run.world.incomingNow(run.world.server(n)).has(g));
+      expect(pending, `${ctx}: in doubt without a paused copy on ${e.status.servers.join(",")}`).to.not.deep.equal([]);
+      expect(on, ctx).to.deep.equal([]);
+      continue;
+    }
     expect(["running", "powered-off", "error"], ctx).to.include(st);
     if (st === "running") expect(on, ctx).to.deep.equal([(e.status as { server: string }).server]);
     else expect(on, ctx).to.deep.equal([]);

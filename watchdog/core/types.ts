@@ -13,6 +13,8 @@ export interface RunningGuest {
   memoryMb: number;
   /** xend lists the source copy of a live migration in progress as `migrating-NAME`: the guest is still here. */
   migrating?: boolean;
+  /** Listed paused (`--p---`): on a migration's target, the incoming domain whose restore has not finished. */
+  paused?: boolean;
 }
 
 /** When the question left the watchdog and when the answer (or the verdict "no answer") came back. */

@@ -43,7 +43,7 @@ export function parseHeartbeat(stdout: string): HeartbeatAnswer {
     .map((d) =>
       d.name.startsWith(MIGRATING_PREFIX) && d.name.length > MIGRATING_PREFIX.length
         ? { name: d.name.slice(MIGRATING_PREFIX.length), memoryMb: d.memoryMb, migrating: true }
-        : { name: d.name, memoryMb: d.memoryMb },
+        : { name: d.name, memoryMb: d.memoryMb, ...(d.flags.paused ? { paused: true } : {}) },
     );
   const answer: HeartbeatAnswer = { guests };
   if (dom0) answer.dom0CpuSeconds = dom0.cpuTimeSeconds;

@@ -35,6 +35,11 @@ export interface SimServer {
   guests: Map<string, number>;
   /** Guests live-migrating away: listed as migrating-NAME. */
   migratingOut: Set<string>;
+  /**
+   * Incoming domains left paused by a migration whose channel was cut mid-copy (after the target reserved them):
+   * listed paused, holding their memory, not running, until xend gives the restore up.
+   */
+  incoming: Map<string, { memoryMb: number; until: number }>;
   fenceDevice: FenceDeviceMode;
   /** Writes to and reads from the shared storage fail (lab storage-loss). */
   storageLost: boolean;
@@ -55,6 +60,9 @@ export interface SimOptions {
   commandDeadlineMs: number;
   seed: number;
 }
+
+/** How long a target's xend holds a paused incoming copy whose source went silent (the lab's xm-receive: 30 s). */
+const INCOMING_GIVE_UP_MS = 30000;
 
 const DEFAULTS: SimOptions = { migrateMs: 500, startMs: 300, restartBootMs: 3000, answerMs: 100, jitterMs: 0, commandDeadlineMs: 3000, seed: 1 };
 
@@ -109,6 +117,7 @@ export class SimWorld implements WatchdogEnvironment, AgentHost {
         loseAnswers: 0,
         sshSlow: 0,
         guests: new Map(),
+        incoming: new Map(),
         migratingOut: new Set(),
         fenceDevice: hw.fenceDevice ?? "ok",
         storageLost: false,
@@ -152,6 +161,7 @@ export class SimWorld implements WatchdogEnvironment, AgentHost {
     this.note(`${server}: guests ${[...s.guests.keys()].join(", ")} destroyed (${why})`);
     s.guests.clear();
     s.migratingOut.clear();
+    s.incoming.clear();
     this.onChange();
   }
   reset(server: string, why: string): void {
@@ -182,7 +192,13 @@ export class SimWorld implements WatchdogEnvironment, AgentHost {
   freeMb(s: SimServer): number {
     let used = 0;
     for (const m of s.guests.values()) used += m;
+    for (const r of this.incomingNow(s).values()) used += r.memoryMb;
     return s.memoryMb - used;
+  }
+  /** The paused incoming copies xend still holds (it gives each up INCOMING_GIVE_UP_MS after the cut). */
+  incomingNow(s: SimServer): Map<string, { memoryMb: number; until: number }> {
+    for (const [g, r] of s.incoming) if (r.until <= this.t) s.incoming.delete(g);
+    return s.incoming;
   }
   place(guest: string, server: string, memoryMb: number): void {
     this.server(server).guests.set(guest, memoryMb);
@@ -311,8 +327,10 @@ export class SimWorld implements WatchdogEnvironment, AgentHost {
   }
 
   private listedGuests(s: SimServer): RunningGuest[] {
+    const paused = [...this.incomingNow(s)].filter(([name]) => !s.guests.has(name)).map(([name, r]): RunningGuest => ({ name, memoryMb: r.memoryMb, paused: true }));
     return [...s.guests]
-      .map(([name, memoryMb]) => (s.migratingOut.has(name) ? { name, memoryMb, migrating: true } : { name, memoryMb }))
+      .map(([name, memoryMb]): RunningGuest => (s.migratingOut.has(name) ? { name, memoryMb, migrating: true } : { name, memoryMb }))
+      .concat(paused)
       .sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
@@ -374,7 +392,7 @@ export class SimWorld implements WatchdogEnvironment, AgentHost {
           () => {
             if (!s.power) return { ok: false, detail: "connection lost" };
             if (this.startFails.has(a.guest)) return { ok: false, detail: "xm create: Error: Device 51712 (vbd) could not be connected" };
-            if (s.guests.has(a.guest)) return { ok: false, detail: `Error: Domain '${a.guest}' already exists` };
+            if (s.guests.has(a.guest) || this.incomingNow(s).has(a.guest)) return { ok: false, detail: `Error: Domain '${a.guest}' already exists` };
             if (this.freeMb(s) < mem) return { ok: false, detail: "xm create: Error: Not enough free memory" };
             this.place(a.guest, a.server, mem);
             return { ok: true };
@@ -388,6 +406,7 @@ export class SimWorld implements WatchdogEnvironment, AgentHost {
         const mem = this.guestMemory(a.guest);
         const answer = (outcome: "ok" | "failed" | "unknown", sentAt: number, answeredAt: number, detail?: string): Observation => ({ kind: "migrate-result", guest: a.guest, from: a.from, to: a.to, outcome, detail, sentAt, answeredAt });
         if (this.reachable(from) && from.guests.has(a.guest) && from.xend !== "down") from.migratingOut.add(a.guest);
+        const cutBefore = from.peersCut || to.peersCut;
         return this.command(
           from,
           this.opts.migrateMs,
@@ -395,7 +414,14 @@ export class SimWorld implements WatchdogEnvironment, AgentHost {
             from.migratingOut.delete(a.guest);
             if (!from.power || !from.guests.has(a.guest)) return { ok: false, detail: "Error: Domain not running on source" };
             if (!this.reachableFromPeers(to) || this.freeMb(to) < mem) return { ok: false, detail: "Error: can't connect: (111, 'Connection refused')" };
-            if (from.peersCut || to.peersCut) return { ok: false, detail: "Error: can't connect: (110, 'Connection timed out')" };
+            if (cutBefore) return { ok: false, detail: "Error: can't connect: (110, 'Connection timed out')" };
+            if (from.peersCut || to.peersCut) {
+              // Cut mid-copy: the source suspended its guest and lost it; the target keeps the paused incoming copy.
+              from.guests.delete(a.guest);
+              to.incoming.set(a.guest, { memoryMb: mem, until: this.t + INCOMING_GIVE_UP_MS });
+              this.onChange();
+              return { ok: false, detail: `Error: Migration of domain ${a.guest} failed: connection to ${a.to} lost after suspend` };
+            }
             // Xen pauses the source for the final copy and switches over: never two live copies.
             from.guests.delete(a.guest);
             to.guests.set(a.guest, mem);
