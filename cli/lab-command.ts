@@ -90,7 +90,7 @@ export function labCommand(): Command {
       const info = lab.loadLab(resolveDir(o.dir));
       if (action === "off") process.stdout.write(await power.powerOff(info, server));
       else if (action === "on") process.stdout.write(await power.powerUp(info, server));
-      else if (action === "status") process.stdout.write(power.powerStatus(info, server));
+      else if (action === "status") process.stdout.write(await power.powerStatus(info, server));
       else throw new Error(`power takes 'on', 'off' or 'status', got '${action}'`);
     });
 
@@ -98,6 +98,12 @@ export function labCommand(): Command {
     .action(async (server: string, state: string, o: { dir: string }) => {
       if (state !== "on" && state !== "off") throw new Error(`fence-lies takes 'on' or 'off', got '${state}'`);
       power.setFenceLies(lab.loadLab(resolveDir(o.dir)), server, state === "on");
+    });
+
+  dirOption(cmd.command("fence-status-hang <server> <on|off>").description("a fence device whose status query hangs: while on, `power status` never answers (off still works)"))
+    .action(async (server: string, state: string, o: { dir: string }) => {
+      if (state !== "on" && state !== "off") throw new Error(`fence-status-hang takes 'on' or 'off', got '${state}'`);
+      power.setFenceStatusHang(lab.loadLab(resolveDir(o.dir)), server, state === "on");
     });
 
   dirOption(cmd.command("watchdog-timeout <ms>").description("set the hardware watchdogs' timeout (applies from the next open of /dev/watchdog on each server)"))

@@ -41,7 +41,7 @@ async function main(argv: string[]): Promise<void> {
     powerLog(info.dir, "on", server);
     process.stdout.write(await powerUp(info, server));
   }
-  else if (action === "status") process.stdout.write(powerStatus(info, server));
+  else if (action === "status") process.stdout.write(await powerStatus(info, server));
   else throw new Error(`power takes 'on', 'off' or 'status', got '${action}'`);
 }
 

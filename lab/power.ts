@@ -2,6 +2,8 @@
 // `on` "Chassis Power Control: Up/On", `status` "Chassis Power is on|off" (ipmitool's exact lines).
 // A fence that lies (`lab fence-lies SERVER on`): off still exits 0 and prints the same line, but the server
 // stays on. Status always tells the truth, so a watchdog that confirms with a status query can catch the lie.
+// A BMC whose status query hangs (`lab fence-status-hang SERVER on`): `power status` gives no answer while it is
+// on (as a BMC that accepts the session and never replies); the caller's deadline has to end it.
 import * as fs from "fs";
 import * as path from "path";
 import { crash, LabError, powerOn } from "./lab";
@@ -21,12 +23,22 @@ export function fenceLies(info: LabInfo, name: string): boolean {
   return fs.existsSync(lieFile(info, serverName(info, name)));
 }
 
-export function setFenceLies(info: LabInfo, name: string, lies: boolean): void {
-  const file = lieFile(info, serverName(info, name));
-  if (lies) {
+/** A fault flag is a file (its content says since when): present = on. */
+function setFlag(file: string, on: boolean): void {
+  if (on) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, new Date().toISOString() + "\n");
   } else fs.rmSync(file, { force: true });
+}
+
+export function setFenceLies(info: LabInfo, name: string, lies: boolean): void {
+  setFlag(lieFile(info, serverName(info, name)), lies);
+}
+
+const statusHangFile = (info: LabInfo, name: string) => path.join(info.dir, "fence-status-hang", name);
+
+export function setFenceStatusHang(info: LabInfo, name: string, hang: boolean): void {
+  setFlag(statusHangFile(info, serverName(info, name)), hang);
 }
 
 export async function powerOff(info: LabInfo, name: string): Promise<string> {
@@ -40,6 +52,8 @@ export async function powerUp(info: LabInfo, name: string): Promise<string> {
   return "Chassis Power Control: Up/On\n";
 }
 
-export function powerStatus(info: LabInfo, name: string): string {
-  return `Chassis Power is ${serverIsRunning(info, serverName(info, name)) ? "on" : "off"}\n`;
+export async function powerStatus(info: LabInfo, name: string): Promise<string> {
+  const server = serverName(info, name);
+  while (fs.existsSync(statusHangFile(info, server))) await new Promise((r) => setTimeout(r, 100));
+  return `Chassis Power is ${serverIsRunning(info, server) ? "on" : "off"}\n`;
 }

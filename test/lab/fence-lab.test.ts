@@ -93,7 +93,7 @@ describe("lab fence: power status and a fence that lies", function () {
     await cli("power", "on", "ovs3");
   });
 
-  describe("end to end: the watchdog with a fence that lies", () => {
+  describe("end to end: the watchdog with a fence that lies, or whose status query hangs", () => {
     let wd: Watchdog;
     const log: LogLine[] = [];
     const events = (event: string, who: { guest?: string; server?: string } = {}, since = 0) =>
@@ -117,6 +117,7 @@ describe("lab fence: power status and a fence that lies", function () {
       if (this.currentTest?.state === "failed" || process.env.OVM_HA_E2E_LOG) process.stderr.write(log.map((l) => JSON.stringify(l)).join("\n") + "\n");
       await wd?.stop();
       await cli("fence-lies", "ovs3", "off");
+      await cli("fence-status-hang", "ovs2", "off");
     });
 
     it("no restart elsewhere while the fence lies (loud failures, retried); exactly one once it works", async () => {
@@ -171,6 +172,58 @@ describe("lab fence: power status and a fence that lies", function () {
       const c = await lab.check();
       expect(c.ok, c.report).to.equal(true);
       process.stdout.write(`      lying fence: ${failures.length} failed attempts; fixed -> fenced ${fenced[0].t - tFix} ms\n`);
+    });
+
+    it("a fence whose status query hangs: each attempt ends at its deadline (its process killed), nothing starts unconfirmed; once status answers, each guest once", async () => {
+      // ovs3, fenced by the case before, back: its partition healed, powered on.
+      await lab.fault("heal", "ovs3");
+      await lab.fault("power-on", "ovs3");
+      await waitFor("ovs3 up again for the watchdog", () => wd.state?.servers.ovs3?.state === "up", 60000);
+      const V = "ovs2";
+      const address = lab.info.servers.find((s) => s.name === V)!.address;
+      const guests = ["hang-a", "hang-b"];
+      for (const g of guests) pool.addGuest(g);
+      for (const g of guests) await pool.startGuest(g, V);
+      await waitFor(`guests running on ${V} for the watchdog`, () => guests.every((g) => runningOn(g) === V), 30000);
+      // The status queries of the fence for V still running (the lab's power tool, by its arguments).
+      const hungQueries = () =>
+        fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
+          try {
+            const argv = fs.readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0");
+            return argv.some((a) => a.endsWith("power-cli.js")) && argv.includes("status") && (argv.includes(V) || argv.includes(address));
+          } catch {
+            return false;
+          }
+        });
+      await cli("fence-status-hang", V, "on");
+      const t0 = Date.now();
+      await lab.fault("partition", V);
+      await waitFor("two fence attempts timed out", () => events("fence-failed", { server: V }, t0).length >= 2, 90000);
+      const failures = events("fence-failed", { server: V }, t0);
+      for (const f of failures) {
+        expect(f.loud, "a fence failure is loud").to.equal(true);
+        expect(f.reason).to.match(/timed out/);
+      }
+      expect(hungQueries().length, "the first attempt's hung status query was ended at its deadline").to.be.at.most(1);
+      expect(events("server-fenced", { server: V }, t0), "never fenced while status does not answer").to.have.length(0);
+      for (const g of guests) expect(events("guest-start", { guest: g }, t0), `${g} not started while ${V} is not confirmed off`).to.have.length(0);
+
+      const tFix = Date.now();
+      await cli("fence-status-hang", V, "off");
+      await waitFor("guests running elsewhere", () => guests.every((g) => runningOn(g) !== undefined && runningOn(g) !== V), 60000);
+      const fenced = events("server-fenced", { server: V }, t0);
+      expect(fenced).to.have.length(1);
+      expect(fenced[0].reason).to.match(/confirmed by status: Chassis Power is off/);
+      for (const g of guests) {
+        const starts = events("guest-start", { guest: g }, t0);
+        expect(starts, `${g} started exactly once`).to.have.length(1);
+        expect(starts[0].t).to.be.at.least(fenced[0].t);
+      }
+      await waitFor("no status query left running", () => hungQueries().length === 0, 5000);
+      const c = await lab.check({ guests, since: t0 });
+      expect(c.ok, c.report).to.equal(true);
+      process.stdout.write(`      hung status query: ${failures.length} timed-out attempts; answering again -> fenced ${fenced[0].t - tFix} ms\n`);
+      await cli("fence-status-hang", V, "off");
     });
   });
 });

@@ -335,7 +335,7 @@ describe("watchdog replicas on the lab with a real etcd", function () {
     const logFile = path.join(lab.dir, "power.log");
     const offs = (fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { at: number; action: string; server: string }) : []).filter((l) => l.at >= t0 && l.server === "ovs3");
     expect(offs, "the lab's power switch was used on ovs3").to.have.length(0);
-    expect(powerStatus(lab.info, "ovs3")).to.equal("Chassis Power is on\n");
+    expect(await powerStatus(lab.info, "ovs3")).to.equal("Chassis Power is on\n");
     expect(String(result.detail), "the guard's refusal").to.match(/older than .* refused/);
     expect((await procs.leader())?.name, "the new leader still leads").to.equal("r1");
     // Run records are written by the running guest; a restart shows as another server or pid after t0.
